@@ -1,0 +1,8 @@
+package asm
+
+// Export guts for testing.
+
+var (
+	Getcpu    = getcpu
+	Calibrate = calibrate
+)
