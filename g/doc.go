@@ -1,0 +1,23 @@
+// Package g defines the G descriptor (a usched user task), its states, the
+// fork-join Group, the PanicError a failed G reports, and the interface a
+// running G uses to reach the M that runs it.
+//
+// It is an implementation detail of usched with no compatibility promise;
+// the root package re-exports G, Group and PanicError as aliases.
+//
+// # Invariants
+//
+//   - A G is owned by exactly one party at a time: the queue it sits in, or
+//     the M running it. Only the owner writes its fields (see G).
+//   - An unstarted G has no stack (Co == nil) and may move between Ps.
+//     Once a G has suspended, Co names the coroutine that holds its stack,
+//     which only its M may switch to: the G is bound to that M for life.
+//   - Group.n counts children spawned but not finished; the child that
+//     takes it to zero wakes the single waiter, if one is registered.
+//     Waiter registration and the final decrement are ordered by
+//     sequentially consistent atomics, so a wake-up is never lost.
+//
+// g sits below m in the layout (see DESIGN.md): it calls the scheduler only
+// through the Sched interface, which m implements. That inversion is what
+// lets g (and later hook) stay below m.
+package g

@@ -1,0 +1,96 @@
+package g
+
+import (
+	"sync/atomic"
+	"unsafe"
+)
+
+// G is a user task: a function plus the few words the scheduler needs.
+// An unstarted G owns no stack; it is 64 bytes on 64-bit platforms.
+//
+// Field ownership: fn, group, id and stamp are written by the spawner
+// before the G is published to a queue, and read by the M that runs it
+// (the queue's atomics order the two). th and co are written only by the
+// M running the G. link is owned by the queue the G sits in.
+type G struct {
+	fn    func(*G)
+	th    *Thread           // the M running (or bound to) this G; nil until first run
+	group *Group            // fork-join group to report to; nil for root Gs
+	co    unsafe.Pointer    // m's coroutine holding this G's stack; nil while unstarted or running
+	link  atomic.Pointer[G] // intrusive link for the MPSC queues in package p
+	id    uint64
+	stamp int64 // runnable-since time for a sampled latency measurement; 0 when not sampled
+}
+
+// Init prepares a fresh or recycled G. Only the spawner calls it, before
+// publishing the G.
+func (gp *G) Init(fn func(*G), grp *Group, id uint64, stamp int64) {
+	gp.fn = fn
+	gp.group = grp
+	gp.id = id
+	gp.stamp = stamp
+	gp.th = nil
+	gp.co = nil
+}
+
+// Reset clears a finished G so that it holds no references while it sits
+// in a free list.
+func (gp *G) Reset() {
+	*gp = G{}
+}
+
+// ID returns the G's identifier, unique among the live Gs of a runtime.
+// IDs of finished Gs may be reused.
+func (gp *G) ID() uint64 { return gp.id }
+
+// Func returns the G's function (for the M that runs it).
+func (gp *G) Func() func(*G) { return gp.fn }
+
+// Group returns the fork-join group the G reports to, or nil.
+func (gp *G) Group() *Group { return gp.group }
+
+// Stamp returns the sampled runnable-since time, or 0.
+func (gp *G) Stamp() int64 { return gp.stamp }
+
+// Thread returns the M the G runs on (nil while unstarted).
+func (gp *G) Thread() *Thread { return gp.th }
+
+// SetThread binds the G to th. Only the M about to run gp calls it.
+func (gp *G) SetThread(th *Thread) { gp.th = th }
+
+// Coro returns the coroutine holding a suspended G's stack, or nil.
+func (gp *G) Coro() unsafe.Pointer { return gp.co }
+
+// SetCoro records (or clears, with nil) the coroutine holding gp's stack.
+// Only gp's M calls it.
+func (gp *G) SetCoro(co unsafe.Pointer) { gp.co = co }
+
+// Link returns the intrusive queue link; only package p's queues use it.
+func (gp *G) Link() *atomic.Pointer[G] { return &gp.link }
+
+// Go spawns a child G running fn on the current P. The child may be stolen
+// by another P before it starts. Go is cheap (tens of nanoseconds) and never
+// blocks. The child is a root G: Runtime.Wait waits for it and receives its
+// panic, if any. Use a Group to wait for children from a G.
+//
+// gp must be the G currently running (the one passed to its function).
+func (gp *G) Go(fn func(*G)) {
+	gp.th.Sched.Spawn(gp, fn, nil)
+}
+
+// Yield puts the G behind the other runnable Gs of its P and lets them
+// run. It returns once the G is scheduled again. If nothing else is
+// runnable it returns at once.
+func (gp *G) Yield() {
+	gp.th.Sched.Yield(gp)
+}
+
+// Check is the preemption poll: one load and a branch. A long-running G
+// calls it in its loops; if the G has overrun its quantum, Check yields as
+// Yield does. Without a preemption watcher the word is never set and
+// Check costs under a nanosecond.
+func (gp *G) Check() {
+	if gp.th.Preempt.Load() != 0 {
+		gp.th.Sched.Preempted(gp)
+	}
+}

@@ -1,0 +1,123 @@
+package g
+
+import (
+	"errors"
+	"sync"
+	"sync/atomic"
+)
+
+// Group is a fork-join scope for Gs, like sync.WaitGroup plus errgroup for
+// tasks: a G spawns children with Go and joins them with Wait.
+//
+// The zero Group is ready to use. A Group may be reused after Wait returns.
+// Only one G may wait on a Group at a time, and Go and Wait must be called
+// by a running G, passing that G.
+//
+// Waiting never blocks the M: Wait first runs runnable Gs of its own P
+// inline (usually the children just spawned, newest first, as Cilk and
+// oneTBB do), and only when there is nothing local left does it suspend
+// the G, letting the M run other work until the last child wakes it. Nested
+// fork-join to any depth therefore cannot deadlock: every level either runs
+// its children itself or waits for Ms that are running them.
+//
+// A child that panics does not crash the program: the panic is recovered,
+// the other children keep running, and Wait returns a *PanicError (use
+// errors.As) with the value and stack. We chose reporting over re-panicking
+// (conc's WaitGroup re-panics) because a re-panic would unwind the waiting
+// G's stack through the scheduler, and because a runtime that hosts a
+// million unrelated tasks should not be brought down by one of them; the
+// error still carries the original stack, so nothing is hidden.
+type Group struct {
+	n      atomic.Int64      // children spawned and not finished
+	waiter atomic.Pointer[G] // the G parked in Wait, if any
+	failed atomic.Bool       // errs is not empty (cheap check in Wait)
+	mu     sync.Mutex        // guards errs and notRun
+	errs   []error
+	notRun int64
+}
+
+// Go spawns fn as a child of gp in grp. The child starts on gp's P and may
+// be stolen by another P. Panics if gp is nil (Go must be called from a G).
+func (grp *Group) Go(gp *G, fn func(*G)) {
+	if gp == nil {
+		panic("usched: Group.Go called with a nil *G; use Runtime.Go from outside the runtime")
+	}
+	grp.n.Add(1)
+	gp.th.Sched.Spawn(gp, fn, grp)
+}
+
+// Wait returns once every child spawned with Go has finished (or, after
+// Close, been dropped). It returns nil, or the children's failures: a
+// *PanicError per panicking child and a *NotRunError for children dropped
+// by Close, joined with errors.Join when there are several. Panics if gp is
+// nil.
+func (grp *Group) Wait(gp *G) error {
+	if gp == nil {
+		panic("usched: Group.Wait called with a nil *G")
+	}
+	sched := gp.th.Sched
+	for grp.n.Load() != 0 {
+		if sched.Help(gp) {
+			continue
+		}
+		// Nothing local to run: register as the waiter and park. The
+		// re-check after the Store pairs with the Swap in Done (both SC):
+		// either Done sees the waiter, or we see n == 0.
+		grp.waiter.Store(gp)
+		if grp.n.Load() == 0 && grp.waiter.CompareAndSwap(gp, nil) {
+			break
+		}
+		// Either children are still running, or the last one already took
+		// the waiter and is readying us: both end in a Ready.
+		sched.Park(gp)
+	}
+	gp.Check()
+	return grp.takeErr()
+}
+
+// Done records that one child finished, with err (a *PanicError) or nil,
+// and returns the waiter to make runnable when this was the last child.
+// Only package m calls it.
+func (grp *Group) Done(err error) *G {
+	if err != nil {
+		grp.mu.Lock()
+		grp.errs = append(grp.errs, err)
+		grp.mu.Unlock()
+		grp.failed.Store(true)
+	}
+	if grp.n.Add(-1) != 0 {
+		return nil
+	}
+	return grp.waiter.Swap(nil)
+}
+
+// DropNotRun records that a child was dropped without running (the
+// runtime was closed) and returns the waiter to wake, as Done does.
+func (grp *Group) DropNotRun() *G {
+	grp.mu.Lock()
+	grp.notRun++
+	grp.mu.Unlock()
+	grp.failed.Store(true)
+	if grp.n.Add(-1) != 0 {
+		return nil
+	}
+	return grp.waiter.Swap(nil)
+}
+
+func (grp *Group) takeErr() error {
+	if !grp.failed.Load() {
+		return nil
+	}
+	grp.mu.Lock()
+	defer grp.mu.Unlock()
+	errs := grp.errs
+	if grp.notRun > 0 {
+		errs = append(errs, &NotRunError{Count: grp.notRun})
+	}
+	grp.errs, grp.notRun = nil, 0
+	grp.failed.Store(false)
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	return errors.Join(errs...)
+}

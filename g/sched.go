@@ -1,0 +1,37 @@
+package g
+
+import "sync/atomic"
+
+// Sched is what a running G needs from the M that runs it. It is
+// implemented by m.M; every method except Ready must be called from the G
+// that is running on that M (gp is that G).
+type Sched interface {
+	// Spawn creates a child G running fn on the caller's P. grp, if not
+	// nil, has already counted the child.
+	Spawn(gp *G, fn func(*G), grp *Group)
+	// Yield puts gp behind the other runnable Gs of its P and runs them.
+	Yield(gp *G)
+	// Help runs one other runnable G of gp's P inline, on gp's stack, and
+	// reports whether it found one. Used by Group.Wait (work-first join).
+	Help(gp *G) bool
+	// Park suspends gp until Ready(gp) is called. A Ready that happens
+	// before Park (after gp registered itself somewhere) is not lost.
+	Park(gp *G)
+	// Ready makes the parked gp runnable again. Callable from any M or
+	// goroutine; it wakes gp's M if that M is parked.
+	Ready(gp *G)
+	// Preempted is called by Check when the preempt word is set.
+	Preempted(gp *G)
+}
+
+// Thread is the per-M record a running G reaches through G.Thread: the
+// scheduler interface and the preempt word. It is allocated by package m,
+// one per M, and never moves.
+type Thread struct {
+	// Preempt is set non-zero by a preemption watcher and polled by
+	// G.Check: one load and a branch. Written by the watcher, cleared by
+	// the M; atomic.
+	Preempt atomic.Uint32
+	// Sched is the M behind this thread. Set once, before any G runs.
+	Sched Sched
+}

@@ -1,0 +1,73 @@
+package p
+
+import "sync/atomic"
+
+// Counter names a per-P monotonic counter. The unit is in the name.
+type Counter int
+
+// The per-P counters. Each is incremented only by the owner of the P.
+const (
+	SpawnedGs     Counter = iota // Gs created on this P (G.Go, Group.Go)
+	RanGs                        // Gs started on this P
+	FinishedGs                   // Gs that returned or panicked on this P
+	NotRunGs                     // Gs dropped without running (after Close)
+	PanickedGs                   // Gs that panicked
+	LocalPops                    // Gs taken from this P's runnext or deque
+	GlobalPops                   // Gs taken from the global queue
+	ResumedGs                    // suspended Gs resumed from the M's resume queue
+	StealAttempts                // victims probed
+	Steals                       // probes that moved at least one G
+	StolenGs                     // Gs moved into this P by stealing
+	Parks                        // times the M went idle (joined the idle list)
+	Spins                        // spin rounds while searching for work
+	Yields                       // G.Yield calls, and preemption polls that yielded
+	Suspends                     // Gs that suspended (Yield, Group.Wait)
+	NumCounters
+)
+
+// Counters is a P's set of counters: live values written by the owner
+// with plain stores, and a published copy that any thread may read.
+type Counters struct {
+	live [NumCounters]uint64        // owner-only
+	pub  [NumCounters]atomic.Uint64 // atomic: written by Publish, read by Load
+	// stolenFrom[v] counts Gs this P stole from P v: this P's row of the
+	// steal matrix (victim x thief, read transposed).
+	stolenFrom    []uint64        // owner-only
+	pubStolenFrom []atomic.Uint64 // atomic
+}
+
+func (c *Counters) init(procs int) {
+	c.stolenFrom = make([]uint64, procs)
+	c.pubStolenFrom = make([]atomic.Uint64, procs)
+}
+
+// Inc adds one to counter k. Owner only.
+func (c *Counters) Inc(k Counter) { c.live[k]++ }
+
+// Add adds n to counter k. Owner only.
+func (c *Counters) Add(k Counter, n uint64) { c.live[k] += n }
+
+// Live returns the owner's current value of k. Owner only.
+func (c *Counters) Live(k Counter) uint64 { return c.live[k] }
+
+// AddStolenFrom records n Gs stolen from P victim. Owner only.
+func (c *Counters) AddStolenFrom(victim int, n uint64) { c.stolenFrom[victim] += n }
+
+// Publish copies the live counters to the published copy. Owner only. It
+// costs one atomic store per counter, so the owner calls it every few
+// dozen scheduling rounds and before parking, not per G.
+func (c *Counters) Publish() {
+	for i := range c.live {
+		c.pub[i].Store(c.live[i])
+	}
+	for i := range c.stolenFrom {
+		c.pubStolenFrom[i].Store(c.stolenFrom[i])
+	}
+}
+
+// Load returns the published value of k. Any thread.
+func (c *Counters) Load(k Counter) uint64 { return c.pub[k].Load() }
+
+// LoadStolenFrom returns the published count of Gs stolen from victim.
+// Any thread.
+func (c *Counters) LoadStolenFrom(victim int) uint64 { return c.pubStolenFrom[victim].Load() }

@@ -1,0 +1,124 @@
+package p
+
+import (
+	"sync/atomic"
+
+	"github.com/usched/usched/g"
+	"github.com/usched/usched/steal"
+)
+
+// freeListMax bounds a P's free list of G descriptors. A spawn storm on one
+// P and completion on another would otherwise move every descriptor to the
+// completing P; past the bound they are left to the GC.
+const freeListMax = 1024
+
+// P is a processor: the right to run Gs, held by exactly one M at a time.
+//
+// Access rules: runnext and deque are shared with thieves (their own
+// protocols); everything else is owner-only (the M holding the P).
+type P struct {
+	// ID is the index of this P, fixed at creation.
+	ID int
+
+	// runnext is the G to run next, ahead of the deque: the newest child
+	// spawned on this P, for locality. Only unstarted Gs. The owner
+	// installs with Swap; thieves may CAS a non-nil value to nil, and do so
+	// only after finding the deque empty.
+	runnext atomic.Pointer[g.G]
+
+	// deque holds the unstarted Gs of this P. The owner pushes and pops at
+	// the bottom (LIFO); thieves steal from the top (oldest first).
+	deque *steal.Deque[g.G]
+
+	// C holds the counters; Latency the sampled scheduling latency
+	// (runnable to running).
+	C       Counters
+	Latency Histogram
+
+	free   []*g.G // owner-only: recycled G descriptors
+	nextID uint64 // owner-only: ID sequence
+}
+
+// New returns P number id of procs.
+func New(id, procs int) *P {
+	pp := &P{ID: id, deque: steal.NewDeque[g.G](256)}
+	pp.C.init(procs)
+	return pp
+}
+
+// NewG returns a G descriptor for a spawn on this P, recycled when one is
+// free, and a fresh ID for it. Owner only.
+func (pp *P) NewG() (*g.G, uint64) {
+	pp.nextID++
+	id := uint64(pp.ID+1)<<48 | pp.nextID
+	if n := len(pp.free); n > 0 {
+		gp := pp.free[n-1]
+		pp.free = pp.free[:n-1]
+		return gp, id
+	}
+	return new(g.G), id
+}
+
+// FreeG recycles a finished G descriptor. The caller guarantees that no
+// queue, group or user code still refers to gp. Owner only.
+func (pp *P) FreeG(gp *g.G) {
+	gp.Reset()
+	if len(pp.free) < freeListMax {
+		pp.free = append(pp.free, gp)
+	}
+}
+
+// RunqPut makes gp the next G to run on this P; the previous runnext, if
+// any, is pushed to the bottom of the deque, where thieves can take it.
+// Owner only.
+func (pp *P) RunqPut(gp *g.G) {
+	if old := pp.runnext.Swap(gp); old != nil {
+		pp.deque.PushBottom(old)
+	}
+}
+
+// RunqPush pushes gp to the bottom of the deque without touching runnext.
+// Owner only.
+func (pp *P) RunqPush(gp *g.G) { pp.deque.PushBottom(gp) }
+
+// RunqGet takes runnext, or else the newest G of the deque. Owner only.
+func (pp *P) RunqGet() *g.G {
+	if pp.runnext.Load() != nil {
+		if gp := pp.runnext.Swap(nil); gp != nil {
+			return gp
+		}
+	}
+	return pp.deque.PopBottom()
+}
+
+// RunqEmpty reports whether the P had no unstarted G at the moment of the
+// loads. It may return false spuriously under concurrent steals, never
+// true while a G is queued and not being taken. Any thread.
+func (pp *P) RunqEmpty() bool {
+	return pp.runnext.Load() == nil && pp.deque.Empty()
+}
+
+// RunqLen returns a racy snapshot of the number of queued unstarted Gs.
+// Any thread.
+func (pp *P) RunqLen() int {
+	n := pp.deque.Len()
+	if pp.runnext.Load() != nil {
+		n++
+	}
+	return n
+}
+
+// StealFrom moves about half of victim's deque into this P's deque and
+// returns the number moved. If the deque was empty it tries victim's
+// runnext. The caller then pops from its own deque. Owner of pp only;
+// victim is any other P.
+func (pp *P) StealFrom(victim *P) int {
+	if n := victim.deque.StealHalf(pp.deque); n > 0 {
+		return n
+	}
+	if gp := victim.runnext.Load(); gp != nil && victim.runnext.CompareAndSwap(gp, nil) {
+		pp.deque.PushBottom(gp)
+		return 1
+	}
+	return 0
+}
