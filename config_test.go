@@ -1,0 +1,58 @@
+package usched_test
+
+import (
+	"runtime"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/usched/usched"
+)
+
+func TestConfigErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  usched.Config
+		want string
+	}{
+		{"negative procs", usched.Config{Procs: -1}, "Config.Procs is -1"},
+		{"too many procs", usched.Config{Procs: 1 << 20}, "at most"},
+		{"duplicate CPU", usched.Config{CPUs: []int{0, 0}}, "lists CPU 0 twice"},
+		{"CPU outside mask", usched.Config{CPUs: []int{100000}}, "CPU 100000, which is not in the process's affinity mask"},
+		{"negative CPU", usched.Config{CPUs: []int{-3}}, "CPU -3, which is not in"},
+		{"empty CPUs", usched.Config{CPUs: []int{}}, "Config.CPUs is empty"},
+		{"bad pin mode", usched.Config{Pin: usched.PinMode(7)}, "Config.Pin is PinMode(7)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rt, err := usched.New(tt.cfg)
+			require.Nil(t, rt)
+			require.ErrorContains(t, err, tt.want)
+		})
+	}
+}
+
+func TestConfigZeroValue(t *testing.T) {
+	rt := newRuntime(t, usched.Config{})
+	st := rt.Stats()
+	require.Equal(t, runtime.NumCPU(), st.Procs, "zero Procs means one P per CPU of the affinity mask")
+	for i, ps := range st.Ps {
+		require.GreaterOrEqual(t, ps.CPU, 0, "P %d: zero Pin means pinned", i)
+	}
+}
+
+func TestConfigPinNone(t *testing.T) {
+	rt := newRuntime(t, usched.Config{Procs: 2, Pin: usched.PinNone})
+	for _, ps := range rt.Stats().Ps {
+		require.Equal(t, -1, ps.CPU)
+	}
+}
+
+func TestConfigMoreProcsThanCPUs(t *testing.T) {
+	rt := newRuntime(t, usched.Config{Procs: 2 * runtime.NumCPU()})
+	st := rt.Stats()
+	require.Len(t, st.Ps, 2*runtime.NumCPU())
+	for i, ps := range st.Ps {
+		require.Equal(t, st.Ps[i%runtime.NumCPU()].CPU, ps.CPU, "Ms are spread round-robin")
+	}
+}

@@ -1,0 +1,160 @@
+package usched_test
+
+import (
+	"errors"
+	"os"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/usched/usched"
+)
+
+// eventually polls cond until it holds or a generous deadline passes. It
+// is not a timing assertion: the deadline only turns a hang into a failure.
+func eventually(t *testing.T, cond func() bool, msg string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal(msg)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func threadExists(tid int) bool {
+	_, err := os.Stat("/proc/self/task/" + strconv.Itoa(tid))
+	return err == nil
+}
+
+// TestCloseLeavesNothing: after Close, the runtime's goroutines are gone
+// and so are its threads (the Ms exit locked, so Go ends their threads).
+func TestCloseLeavesNothing(t *testing.T) {
+	requireLinux(t)
+	goroutines := runtime.NumGoroutine()
+	rt, err := usched.New(usched.Config{Procs: 2})
+	require.NoError(t, err)
+	// Suspend some Gs on the way so that coroutines exist.
+	var grpDone atomic.Int64
+	rt.Go(func(gp *usched.G) {
+		var grp usched.Group
+		for range 100 {
+			grp.Go(gp, func(c *usched.G) { c.Yield(); grpDone.Add(1) })
+		}
+		_ = grp.Wait(gp)
+	})
+	require.NoError(t, rt.Wait())
+	require.EqualValues(t, 100, grpDone.Load())
+	var tids []int
+	for _, ps := range rt.Stats().Ps {
+		require.NotZero(t, ps.TID)
+		require.True(t, threadExists(ps.TID))
+		tids = append(tids, ps.TID)
+	}
+	require.NoError(t, rt.Close())
+	for _, tid := range tids {
+		require.False(t, threadExists(tid), "thread %d of an M outlived Close", tid)
+	}
+	eventually(t, func() bool { return runtime.NumGoroutine() <= goroutines },
+		"goroutines of the runtime outlived Close")
+}
+
+func TestCloseTwice(t *testing.T) {
+	rt, err := usched.New(usched.Config{Procs: 1})
+	require.NoError(t, err)
+	require.NoError(t, rt.Close())
+	require.ErrorIs(t, rt.Close(), usched.ErrClosed)
+}
+
+func TestGoAfterClose(t *testing.T) {
+	rt, err := usched.New(usched.Config{Procs: 1})
+	require.NoError(t, err)
+	require.NoError(t, rt.Close())
+	ran := false
+	require.ErrorIs(t, rt.TryGo(func(*usched.G) { ran = true }), usched.ErrClosed)
+	rt.Go(func(*usched.G) { ran = true })
+	err = rt.Wait()
+	var nr *usched.NotRunError
+	require.ErrorAs(t, err, &nr, "Go after Close is reported as not run by Wait")
+	require.EqualValues(t, 1, nr.Count)
+	require.False(t, ran)
+	require.EqualValues(t, 2, rt.Stats().RejectedGs)
+}
+
+// TestCloseUnderLoad closes a runtime while a spawn storm and fork-join
+// trees are running, from several submitting goroutines. Every G must
+// either run exactly once or be reported as not run, nothing may hang, and
+// the counts must balance.
+func TestCloseUnderLoad(t *testing.T) {
+	for _, procs := range procsList {
+		t.Run(strconv.Itoa(procs), func(t *testing.T) {
+			rt, err := usched.New(usched.Config{Procs: procs})
+			require.NoError(t, err)
+			var created, ran, notRunInGroups atomic.Int64
+			var tree func(gp *usched.G, depth int)
+			tree = func(gp *usched.G, depth int) {
+				ran.Add(1)
+				if depth == 0 {
+					return
+				}
+				var grp usched.Group
+				for range 4 {
+					created.Add(1)
+					grp.Go(gp, func(c *usched.G) { tree(c, depth-1) })
+				}
+				if err := grp.Wait(gp); err != nil {
+					var nr *usched.NotRunError
+					if !errors.As(err, &nr) {
+						panic(err)
+					}
+					notRunInGroups.Add(nr.Count)
+				}
+			}
+			var wg sync.WaitGroup
+			stop := make(chan struct{})
+			var rejected atomic.Int64
+			for range 4 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for {
+						select {
+						case <-stop:
+							return
+						default:
+						}
+						created.Add(1)
+						if err := rt.TryGo(func(gp *usched.G) { tree(gp, 5) }); err != nil {
+							rejected.Add(1)
+							return
+						}
+					}
+				}()
+			}
+			for ran.Load() < 20_000 {
+				runtime.Gosched()
+			}
+			err = rt.Close()
+			close(stop)
+			wg.Wait()
+			var rootNotRun int64
+			if err != nil {
+				var nr *usched.NotRunError
+				require.ErrorAs(t, err, &nr)
+				rootNotRun = nr.Count
+			}
+			require.Equal(t, created.Load(), ran.Load()+notRunInGroups.Load()+rootNotRun+rejected.Load(),
+				"every G created ran or was reported not run")
+			st := rt.Stats()
+			tot := st.Total()
+			require.Equal(t, st.SubmittedGs+tot.SpawnedGs, tot.FinishedGs+tot.NotRunGs)
+			require.EqualValues(t, ran.Load(), tot.FinishedGs)
+		})
+	}
+}

@@ -1,0 +1,80 @@
+package m
+
+import (
+	"github.com/usched/usched/g"
+	"github.com/usched/usched/p"
+)
+
+// The methods of g.Sched: what a running G asks of its M. The G passed in
+// is the one running on mp (mp.curg), except for Ready.
+
+// Spawn creates a child G on mp's P: it becomes runnext, and the previous
+// runnext goes to the deque where idle Ps can steal it.
+func (mp *M) Spawn(parent *g.G, fn func(*g.G), grp *g.Group) {
+	s, pp := mp.s, mp.pp
+	pp.C.Inc(p.SpawnedGs)
+	if s.closed.Load() {
+		pp.C.Inc(p.NotRunGs)
+		if grp != nil {
+			if w := grp.DropNotRun(); w != nil {
+				mp.ready(w)
+			}
+		} else {
+			s.recordRootNotRun()
+		}
+		return
+	}
+	gp, id := pp.NewG()
+	var stamp int64
+	if id%p.SampleEvery == 0 {
+		stamp = s.now()
+	}
+	gp.Init(fn, grp, id, stamp)
+	pp.RunqPut(gp)
+	// Go's wakep condition: an idle M exists and nobody is already
+	// searching. Two plain loads on the fast path.
+	if s.nidle.Load() != 0 && s.nspinning.Load() == 0 {
+		s.wakep()
+	}
+	parent.Check()
+}
+
+// Yield puts gp at the back of the M's resume queue and runs what comes
+// before it: the P's unstarted Gs, then the Gs resumed earlier.
+func (mp *M) Yield(gp *g.G) {
+	mp.pp.C.Inc(p.Yields)
+	mp.th.Preempt.Store(0)
+	mp.local.Push(gp)
+	mp.suspend(gp)
+}
+
+// Help runs one unstarted G of mp's P inline and reports whether it found
+// one. It is the work-first half of Group.Wait: a waiter runs its own
+// children (newest first) before it considers suspending.
+func (mp *M) Help(gp *g.G) bool {
+	next := mp.pp.RunqGet()
+	if next == nil {
+		return false
+	}
+	mp.pp.C.Inc(p.LocalPops)
+	mp.execute(next)
+	return true
+}
+
+// Park suspends gp until Ready(gp).
+func (mp *M) Park(gp *g.G) {
+	mp.suspend(gp)
+}
+
+// Ready makes the parked gp runnable on its M. Any thread: from outside the
+// runtime it goes through the M's remote resume queue and wakes the M.
+func (mp *M) Ready(gp *g.G) {
+	owner := gp.Thread().Sched.(*M)
+	owner.remote.Push(gp)
+	owner.unpark()
+}
+
+// Preempted is called by G.Check when the preempt word is set.
+func (mp *M) Preempted(gp *g.G) {
+	mp.Yield(gp)
+}

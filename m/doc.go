@@ -1,0 +1,77 @@
+// Package m implements usched's Ms (machines: pinned OS threads), the
+// scheduler loop each M runs, the coroutine star that gives Gs lazy
+// stacks, and the parking protocol. Sched ties Ms and Ps together.
+//
+// It is an implementation detail of usched with no compatibility promise.
+//
+// # Invariants
+//
+//   - Each M is one goroutine, locked to its OS thread for life and pinned
+//     to one CPU; it never unlocks, so the thread (with its changed
+//     affinity) dies with the M instead of returning to Go's pool.
+//   - In this version each M holds one P for life (M i holds P i). Spare
+//     Ms and P hand-off arrive with blocking and preemption.
+//   - A G that suspended is bound to its M: only that M switches to the
+//     coroutine holding its stack (runtime/coro.go requires it for
+//     coroutines created on a locked thread). Other threads make it
+//     runnable only by pushing it on the M's remote resume queue.
+//   - Every spawned or submitted G is counted exactly once as finished
+//     (ran to completion or panicked) or not run (dropped by Close), so
+//     submitted + spawned == finished + not run when the runtime is idle.
+//
+// # Lazy stacks: the coroutine star
+//
+// Go code may only run on stacks the Go runtime knows, so a G cannot get a
+// hand-made stack. Instead each M has a base goroutine B and a pool of
+// scheduler coroutines made with iter.Pull. B is the hub of a star: it is
+// the only caller of any coroutine's next, and every coroutine yields only
+// to B, telling it what to run next (a msg).
+//
+// A scheduler coroutine S runs the loop "find a G; run it". An unstarted G
+// runs inline, as a plain call on S's stack: no goroutine, no switch. If
+// that G suspends (Yield, Group.Wait), S becomes its stack. The suspending
+// code itself looks for the next G (which may park the thread): if that is
+// the same G, it returns without any switch; if it is a suspended G, S
+// yields "resume that coroutine" to B; if it is an unstarted G, S yields
+// "run it on a fresh coroutine" and B takes one from the pool. So a
+// suspension costs two switches (S to B, B to the next), and resuming a G
+// is the second of them. A scheduler coroutine that finds a suspended G to
+// resume puts itself back in the pool first; past poolMax it returns
+// instead, so a burst of suspensions does not pin memory forever.
+//
+// Rejected: switching stacks in assembly or in a signal handler, as the C
+// ancestor did (Go's GC and stack growth must know every stack); one
+// goroutine per G (a parked-goroutine wake-up through Go's scheduler costs
+// microseconds on a locked thread, and every G would pay a stack); chains
+// of coroutines calling each other's next (a coroutine can only return to
+// the one that resumed it, so the G order would be forced).
+//
+// # Worker parking and unparking
+//
+// As in Go's runtime (proc.go, "Worker thread parking/unparking"), the
+// aim is to keep enough Ms running to use the available parallelism while
+// parking excess Ms quickly. An M that runs out of local work may become
+// spinning (search other Ps and the global queue) only while
+// 2*spinning < busy Ms; a spinning M that finds work stops spinning and,
+// if it was the last spinner, wakes another (wakep) so that a burst of work
+// fans out one M at a time. Whoever makes work available calls wakep,
+// which unparks an idle M only if there is no spinning M.
+//
+// The ordering that prevents lost wake-ups, with sequentially consistent
+// atomics throughout:
+//
+//   - submitter: push the G; then load nidle and nspinning (wakep).
+//   - parker: set its park word, join the idle list (nidle++); then
+//     re-check every queue; sleep on the futex only if all were empty.
+//
+// Either the submitter sees the parker on the idle list and wakes it, or
+// the parker's re-check sees the G. A G readied onto a particular M's
+// resume queue wakes that M directly through its park word (0 running,
+// 1 parked, 2 notified): the waker pushes then CASes 1 to 2 and calls
+// futex wake; the parker stores 1, re-checks, and sleeps only while the
+// word is still 1.
+//
+// Ms park and wake on a futex word of their own, through unix.Syscall so
+// that Go can take the M's P back during the sleep. Waking a locked
+// goroutine through a Go channel costs 10-30 µs (golang/go#21827).
+package m

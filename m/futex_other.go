@@ -1,0 +1,27 @@
+//go:build !linux
+
+package m
+
+import (
+	"errors"
+	"sync/atomic"
+	"time"
+	"unsafe"
+)
+
+// Outside Linux there is no futex: a parked M polls its word with short
+// sleeps. usched supports other systems for building and testing only.
+func futexWait(addr *uint32, val uint32) {
+	w := (*atomic.Uint32)(unsafe.Pointer(addr))
+	for w.Load() == val {
+		time.Sleep(50 * time.Microsecond)
+	}
+}
+
+func futexWake(addr *uint32, n int) {}
+
+func gettid() int { return 0 }
+
+func waitThreadGone(tid int) {}
+
+func pin(cpu int) error { return errors.New("CPU pinning needs Linux") }

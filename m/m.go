@@ -1,0 +1,109 @@
+package m
+
+import (
+	"fmt"
+	"runtime"
+	"sync/atomic"
+
+	"github.com/usched/usched/g"
+	"github.com/usched/usched/p"
+	"github.com/usched/usched/steal"
+)
+
+// M is a machine: one locked, pinned OS thread running the scheduler loop
+// on the P it holds.
+//
+// Access rules: th.Preempt is atomic (watchers); park and remote are
+// shared (see their comments); spinning is written by the M itself, or by
+// wakep under s.idleMu while the M is on the idle list; everything else is
+// owned by the M's thread.
+type M struct {
+	th  g.Thread // the record Gs reach through G.Thread; th.Sched is this M
+	s   *Sched
+	pp  *p.P
+	id  int
+	cpu int // CPU this M is pinned to; -1 when unpinned
+
+	tid atomic.Int32 // OS thread ID, set once the M has started
+
+	// park is the futex word: 0 running, 1 parked (or about to), 2
+	// notified. The M stores 1 and 0; wakers CAS 1 to 2.
+	park atomic.Uint32
+
+	spinning bool // see the access rules above
+
+	remote p.MPSC // resume queue: Gs readied by other threads; only this M pops
+	local  p.FIFO // resume queue: Gs readied (or yielded) by this M itself
+
+	// The coroutine star; only this M's thread touches these.
+	cur     *coro   // the coroutine running now; set by base before each switch
+	pool    []*coro // idle scheduler coroutines
+	handoff *g.G    // unstarted G for the coroutine base resumes next
+	after   *coro   // where to switch when a coroutine returned instead of pooling itself
+	curg    *g.G    // the G running now, nil in the scheduler loop
+
+	tick  uint32
+	rnd   steal.Rand
+	order steal.RandomOrder
+}
+
+func newM(s *Sched, id int, pp *p.P, cpu int) *M {
+	mp := &M{s: s, id: id, pp: pp, cpu: cpu}
+	mp.th.Sched = mp
+	mp.remote.Init()
+	mp.rnd = steal.NewRand(uint64(id)*0x9E3779B97F4A7C15 + 1)
+	mp.order.Reset(uint32(len(s.ms)))
+	return mp
+}
+
+// ID returns the M's index.
+func (mp *M) ID() int { return mp.id }
+
+// TID returns the M's OS thread ID (0 before it started).
+func (mp *M) TID() int { return int(mp.tid.Load()) }
+
+// CPU returns the CPU the M is pinned to, or -1.
+func (mp *M) CPU() int { return mp.cpu }
+
+// base is the M's goroutine B: it locks and pins the thread, then drives
+// the coroutine star until the runtime stops. It reports the start-up
+// result on started.
+func (mp *M) base(started chan<- error) {
+	defer mp.s.exited.Done()
+	// Never unlocked: when base returns, Go terminates the thread, so a
+	// thread with our CPU affinity never goes back to Go's pool.
+	runtime.LockOSThread()
+	mp.tid.Store(int32(gettid()))
+	if mp.cpu >= 0 {
+		if err := pin(mp.cpu); err != nil {
+			started <- fmt.Errorf("usched: pinning M %d to CPU %d: %w", mp.id, mp.cpu, err)
+			return
+		}
+	}
+	started <- nil
+	co := mp.newCoro()
+	for {
+		mp.cur = co
+		out, ok := co.next()
+		if !ok {
+			// The coroutine returned rather than join a full pool; it
+			// left its successor in mp.after.
+			co, mp.after = mp.after, nil
+			continue
+		}
+		switch out.kind {
+		case msgResume:
+			co = out.co
+		case msgFresh:
+			mp.handoff = out.gp
+			co = mp.freshCoro()
+		case msgExit:
+			for _, c := range mp.pool {
+				c.stop()
+			}
+			mp.pool = nil
+			co.stop()
+			return
+		}
+	}
+}

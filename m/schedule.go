@@ -1,0 +1,237 @@
+package m
+
+import (
+	"runtime/debug"
+
+	"github.com/usched/usched/asm"
+	"github.com/usched/usched/g"
+	"github.com/usched/usched/p"
+)
+
+const (
+	// fairnessTicks: every this many scheduling rounds the M looks at its
+	// resume queue and the global queue before its local deque (and
+	// publishes its counters), so that neither starves behind a deque that
+	// never empties. 61 as in Go's runtime: prime, so it does not beat
+	// with periodic workloads.
+	fairnessTicks = 61
+	// stealRounds is how many passes over all victims a spinning M makes
+	// before it parks; spinPauses is how many PAUSEs it waits between
+	// passes. About ten microseconds in all: long enough to catch the next
+	// spawn of a busy fork-join, short enough that an idle runtime parks.
+	stealRounds = 4
+	spinPauses  = 64
+	// globalBatchMax bounds how many Gs one M takes from the global queue.
+	globalBatchMax = 64
+)
+
+// findRunnable returns the next G for this M, in the order: runnext and
+// local deque, resume queue, global queue, stealing, and otherwise parks
+// until there is work. Every fairnessTicks the resume and global queues
+// go first. It returns nil only when the runtime is stopping.
+func (mp *M) findRunnable() *g.G {
+	s, pp := mp.s, mp.pp
+	for {
+		mp.tick++
+		if mp.tick%fairnessTicks == 0 {
+			pp.C.Publish()
+			if gp := mp.takeResume(); gp != nil {
+				return mp.found(gp)
+			}
+			if gp := mp.takeGlobal(); gp != nil {
+				return mp.found(gp)
+			}
+		}
+		if gp := pp.RunqGet(); gp != nil {
+			pp.C.Inc(p.LocalPops)
+			return mp.found(gp)
+		}
+		if gp := mp.takeResume(); gp != nil {
+			return mp.found(gp)
+		}
+		if gp := mp.takeGlobal(); gp != nil {
+			return mp.found(gp)
+		}
+		if s.stopping.Load() {
+			mp.stopSpinning()
+			return nil
+		}
+		if mp.spinning || s.maySpin() {
+			if !mp.spinning {
+				mp.spinning = true
+				s.nspinning.Add(1)
+			}
+			if gp := mp.stealWork(); gp != nil {
+				return mp.found(gp)
+			}
+		}
+		mp.parkM()
+	}
+}
+
+// found is the exit of findRunnable: a spinning M that found work stops
+// spinning and, if it was the last spinner, wakes another, so that new
+// work fans out to idle Ms one at a time (Go's resetspinning).
+func (mp *M) found(gp *g.G) *g.G {
+	if mp.spinning {
+		mp.spinning = false
+		if mp.s.nspinning.Add(-1) == 0 {
+			mp.s.wakep()
+		}
+	}
+	return gp
+}
+
+func (mp *M) stopSpinning() {
+	if mp.spinning {
+		mp.spinning = false
+		mp.s.nspinning.Add(-1)
+	}
+}
+
+// takeResume returns the oldest G of the resume queue. Remote wake-ups are
+// moved behind the local ones first, so that a G that keeps yielding
+// cannot starve Gs readied by other threads.
+func (mp *M) takeResume() *g.G {
+	for gp := mp.remote.Pop(); gp != nil; gp = mp.remote.Pop() {
+		mp.local.Push(gp)
+	}
+	gp := mp.local.Pop()
+	if gp != nil {
+		mp.pp.C.Inc(p.ResumedGs)
+	}
+	return gp
+}
+
+// takeGlobal takes a batch from the global queue: one G to run, the rest
+// into the local deque, a fair share (len/procs+1) as Go's globrunqget.
+func (mp *M) takeGlobal() *g.G {
+	s := mp.s
+	n := s.global.Len()
+	if n == 0 {
+		return nil
+	}
+	max := int(n/int64(s.procs) + 1)
+	if max > globalBatchMax {
+		max = globalBatchMax
+	}
+	gp, taken := s.global.Get(max, mp.pp.RunqPush)
+	mp.pp.C.Add(p.GlobalPops, uint64(taken))
+	return gp
+}
+
+// stealWork makes stealRounds passes over the other Ps in random order and
+// steals half of the first non-empty deque it finds. Between passes it
+// looks at its own queues again and pauses briefly.
+func (mp *M) stealWork() *g.G {
+	s, pp := mp.s, mp.pp
+	for round := 0; round < stealRounds; round++ {
+		pp.C.Inc(p.Spins)
+		for e := mp.order.Start(mp.rnd.Uint32()); !e.Done(); e.Next() {
+			victim := s.ps[e.Position()]
+			if victim == pp {
+				continue
+			}
+			pp.C.Inc(p.StealAttempts)
+			if n := pp.StealFrom(victim); n > 0 {
+				pp.C.Inc(p.Steals)
+				pp.C.Add(p.StolenGs, uint64(n))
+				pp.C.AddStolenFrom(victim.ID, uint64(n))
+				if gp := pp.RunqGet(); gp != nil {
+					return gp
+				}
+			}
+		}
+		if gp := mp.takeResume(); gp != nil {
+			return gp
+		}
+		if gp := mp.takeGlobal(); gp != nil {
+			return gp
+		}
+		if s.stopping.Load() {
+			return nil
+		}
+		for range spinPauses {
+			asm.Pause()
+		}
+	}
+	return nil
+}
+
+// execute runs the unstarted gp inline on the current stack, recovers its
+// panic, and accounts for it. After Close, gp is dropped as not run.
+func (mp *M) execute(gp *g.G) {
+	s, pp := mp.s, mp.pp
+	if s.closed.Load() {
+		mp.dropNotRun(gp)
+		return
+	}
+	pp.C.Inc(p.RanGs)
+	if st := gp.Stamp(); st != 0 {
+		pp.Latency.Record(s.now() - st)
+	}
+	gp.SetThread(&mp.th)
+	prev := mp.curg
+	mp.curg = gp
+	perr := run(gp)
+	mp.curg = prev
+	mp.finish(gp, perr)
+}
+
+// run calls gp's function and converts a panic into a *g.PanicError. It
+// is a function of its own so that its defer is open-coded and cheap.
+func run(gp *g.G) (perr *g.PanicError) {
+	defer func() {
+		if r := recover(); r != nil {
+			perr = &g.PanicError{GID: gp.ID(), Value: r, Stack: debug.Stack()}
+		}
+	}()
+	gp.Func()(gp)
+	return nil
+}
+
+// finish accounts for a G that returned or panicked and recycles it.
+func (mp *M) finish(gp *g.G, perr *g.PanicError) {
+	pp := mp.pp
+	pp.C.Inc(p.FinishedGs)
+	grp := gp.Group()
+	pp.FreeG(gp)
+	var err error
+	if perr != nil {
+		pp.C.Inc(p.PanickedGs)
+		err = perr
+	}
+	if grp != nil {
+		if w := grp.Done(err); w != nil {
+			mp.ready(w)
+		}
+	} else if err != nil {
+		mp.s.recordErr(err)
+	}
+}
+
+// dropNotRun accounts for a G that will never run because the runtime is
+// closed, and tells whoever waits for it.
+func (mp *M) dropNotRun(gp *g.G) {
+	mp.pp.C.Inc(p.NotRunGs)
+	grp := gp.Group()
+	mp.pp.FreeG(gp)
+	if grp != nil {
+		if w := grp.DropNotRun(); w != nil {
+			mp.ready(w)
+		}
+	} else {
+		mp.s.recordRootNotRun()
+	}
+}
+
+// ready makes the parked gp runnable; mp is the M running the caller.
+func (mp *M) ready(gp *g.G) {
+	owner := gp.Thread().Sched.(*M)
+	if owner == mp {
+		mp.local.Push(gp)
+		return
+	}
+	owner.remote.Push(gp)
+	owner.unpark()
+}

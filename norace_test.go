@@ -1,0 +1,5 @@
+//go:build !race
+
+package usched_test
+
+const raceEnabled = false

@@ -1,0 +1,303 @@
+package usched_test
+
+import (
+	"errors"
+	"math/rand/v2"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/usched/usched"
+)
+
+// newRuntime starts a runtime and closes it when the test ends.
+func newRuntime(t testing.TB, cfg usched.Config) *usched.Runtime {
+	t.Helper()
+	rt, err := usched.New(cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = rt.Close() })
+	return rt
+}
+
+// procsList is the set of Procs values the scheduler tests run with: one P
+// (no stealing), two (this machine's cores) and four (more Ms than CPUs).
+var procsList = []int{1, 2, 4}
+
+// TestMillionGsRandomTrees spawns random trees of Gs (plain G.Go children
+// and Group fork-join, mixed) until a million Gs exist, and checks that each
+// ran exactly once and that the runtime's counters balance.
+func TestMillionGsRandomTrees(t *testing.T) {
+	total := 1_000_000
+	if testing.Short() || raceEnabled {
+		total = 100_000
+	}
+	for _, procs := range procsList {
+		t.Run(strconv.Itoa(procs), func(t *testing.T) {
+			rt := newRuntime(t, usched.Config{Procs: procs})
+			ran := make([]atomic.Uint32, total)
+			var next atomic.Int64 // G numbers handed out
+			var node func(gp *usched.G, me int64, seed uint64)
+			node = func(gp *usched.G, me int64, seed uint64) {
+				ran[me].Add(1)
+				rng := rand.New(rand.NewPCG(seed, uint64(me)))
+				fanout := rng.IntN(8)
+				var grp usched.Group
+				useGroup := rng.IntN(2) == 0
+				for range fanout {
+					child := next.Add(1) - 1
+					if child >= int64(total) {
+						break
+					}
+					s := rng.Uint64()
+					fn := func(c *usched.G) { node(c, child, s) }
+					if useGroup {
+						grp.Go(gp, fn)
+					} else {
+						gp.Go(fn)
+					}
+				}
+				if useGroup {
+					if err := grp.Wait(gp); err != nil {
+						panic(err)
+					}
+				}
+			}
+			roots := 0
+			for next.Load() < int64(total) {
+				me := next.Add(1) - 1
+				if me >= int64(total) {
+					break
+				}
+				roots++
+				rt.Go(func(gp *usched.G) { node(gp, me, uint64(me)) })
+				if roots%64 == 0 {
+					require.NoError(t, rt.Wait()) // let trees grow before the next batch of roots
+				}
+			}
+			require.NoError(t, rt.Wait())
+			for i := range ran {
+				if n := ran[i].Load(); n != 1 {
+					t.Fatalf("G %d ran %d times, want exactly once", i, n)
+				}
+			}
+			st := rt.Stats()
+			tot := st.Total()
+			require.Equal(t, uint64(total), st.SubmittedGs+tot.SpawnedGs, "Gs created")
+			require.Equal(t, uint64(total), tot.FinishedGs, "Gs finished")
+			require.Equal(t, uint64(total), tot.RanGs, "Gs started")
+			require.Zero(t, tot.NotRunGs)
+		})
+	}
+}
+
+// TestNestedWaitDepth nests Group.Wait 10,000 levels deep: each level spawns
+// one child and waits for it.
+func TestNestedWaitDepth(t *testing.T) {
+	const depth = 10_000
+	for _, procs := range procsList {
+		t.Run(strconv.Itoa(procs), func(t *testing.T) {
+			rt := newRuntime(t, usched.Config{Procs: procs})
+			var deepest atomic.Int64
+			var level func(gp *usched.G, n int64)
+			level = func(gp *usched.G, n int64) {
+				if n == depth {
+					deepest.Store(n)
+					return
+				}
+				var grp usched.Group
+				grp.Go(gp, func(c *usched.G) { level(c, n+1) })
+				// Spawn a sibling too so that other Ms have something to
+				// steal and the chain crosses Ms.
+				grp.Go(gp, func(c *usched.G) {})
+				if err := grp.Wait(gp); err != nil {
+					panic(err)
+				}
+			}
+			rt.Go(func(gp *usched.G) { level(gp, 0) })
+			require.NoError(t, rt.Wait())
+			require.EqualValues(t, depth, deepest.Load())
+		})
+	}
+}
+
+// TestYieldInterleaving runs two Gs on one P that log their steps and yield
+// after each: the log must alternate strictly.
+func TestYieldInterleaving(t *testing.T) {
+	rt := newRuntime(t, usched.Config{Procs: 1})
+	const steps = 1000
+	var log []byte // only touched by Gs of the single P, one at a time
+	rt.Go(func(gp *usched.G) {
+		var grp usched.Group
+		for _, name := range []byte("ab") {
+			grp.Go(gp, func(c *usched.G) {
+				for range steps {
+					log = append(log, name)
+					c.Yield()
+				}
+			})
+		}
+		if err := grp.Wait(gp); err != nil {
+			panic(err)
+		}
+	})
+	require.NoError(t, rt.Wait())
+	require.Len(t, log, 2*steps)
+	for i := 1; i < len(log); i++ {
+		if log[i] == log[i-1] {
+			t.Fatalf("step %d: %q ran twice in a row; log starts %q", i, log[i], log[:min(len(log), 40)])
+		}
+	}
+	require.EqualValues(t, 2*steps, rt.Stats().Total().Yields)
+}
+
+// TestYieldAlone: a G that yields with nothing else runnable continues.
+func TestYieldAlone(t *testing.T) {
+	rt := newRuntime(t, usched.Config{Procs: 1})
+	var n atomic.Int64
+	rt.Go(func(gp *usched.G) {
+		for range 100 {
+			gp.Yield()
+			n.Add(1)
+		}
+	})
+	require.NoError(t, rt.Wait())
+	require.EqualValues(t, 100, n.Load())
+}
+
+// TestYieldManyGs: many Gs yielding on several Ps all finish, and every
+// yield is counted.
+func TestYieldManyGs(t *testing.T) {
+	for _, procs := range procsList {
+		t.Run(strconv.Itoa(procs), func(t *testing.T) {
+			rt := newRuntime(t, usched.Config{Procs: procs})
+			const gs, yields = 1000, 20
+			var done atomic.Int64
+			for range gs {
+				rt.Go(func(gp *usched.G) {
+					for range yields {
+						gp.Yield()
+					}
+					done.Add(1)
+				})
+			}
+			require.NoError(t, rt.Wait())
+			require.EqualValues(t, gs, done.Load())
+			require.EqualValues(t, gs*yields, rt.Stats().Total().Yields)
+		})
+	}
+}
+
+// TestPanicInGroup: a panicking child is reported to Group.Wait with its
+// value and stack; its siblings still run and the runtime keeps going.
+func TestPanicInGroup(t *testing.T) {
+	rt := newRuntime(t, usched.Config{Procs: 2})
+	var siblings atomic.Int64
+	var werr error
+	rt.Go(func(gp *usched.G) {
+		var grp usched.Group
+		grp.Go(gp, func(*usched.G) { panicHere("boom") })
+		for range 100 {
+			grp.Go(gp, func(*usched.G) { siblings.Add(1) })
+		}
+		werr = grp.Wait(gp)
+	})
+	require.NoError(t, rt.Wait(), "the root G did not panic")
+	var pe *usched.PanicError
+	require.ErrorAs(t, werr, &pe)
+	require.Equal(t, "boom", pe.Value)
+	require.Contains(t, string(pe.Stack), "panicHere", "stack must show where the G panicked")
+	require.EqualValues(t, 100, siblings.Load())
+
+	// The runtime still runs Gs afterwards.
+	var after atomic.Bool
+	rt.Go(func(*usched.G) { after.Store(true) })
+	require.NoError(t, rt.Wait())
+	require.True(t, after.Load())
+	require.EqualValues(t, 1, rt.Stats().Total().PanickedGs)
+}
+
+//go:noinline
+func panicHere(v any) { panic(v) }
+
+// TestPanicRoot: root Gs' panics go to Runtime.Wait, all of them, and an
+// error value passed to panic is reachable with errors.Is.
+func TestPanicRoot(t *testing.T) {
+	rt := newRuntime(t, usched.Config{Procs: 2})
+	sentinel := errors.New("sentinel")
+	rt.Go(func(*usched.G) { panic(sentinel) })
+	rt.Go(func(gp *usched.G) { gp.Go(func(*usched.G) { panic("child") }) })
+	err := rt.Wait()
+	require.ErrorIs(t, err, sentinel)
+	var pe *usched.PanicError
+	require.ErrorAs(t, err, &pe)
+	require.Contains(t, err.Error(), "child")
+	require.NoError(t, rt.Wait(), "errors are reported once")
+}
+
+// TestNilFunc: a nil function is a panic of that G, reported, not a crash.
+func TestNilFunc(t *testing.T) {
+	rt := newRuntime(t, usched.Config{Procs: 1})
+	rt.Go(nil)
+	var pe *usched.PanicError
+	require.ErrorAs(t, rt.Wait(), &pe)
+}
+
+func TestGoFromManyGoroutines(t *testing.T) {
+	rt := newRuntime(t, usched.Config{Procs: 2})
+	const submitters, each = 8, 5000
+	ran := make([]atomic.Uint32, submitters*each)
+	var wg sync.WaitGroup
+	for s := range submitters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				k := s*each + i
+				rt.Go(func(*usched.G) { ran[k].Add(1) })
+			}
+		}()
+	}
+	wg.Wait()
+	require.NoError(t, rt.Wait())
+	for i := range ran {
+		require.EqualValues(t, 1, ran[i].Load(), "G %d", i)
+	}
+	require.EqualValues(t, submitters*each, rt.Stats().SubmittedGs)
+}
+
+func TestGIDsUnique(t *testing.T) {
+	rt := newRuntime(t, usched.Config{Procs: 2})
+	var mu sync.Mutex
+	seen := map[uint64]bool{}
+	rt.Go(func(gp *usched.G) {
+		var grp usched.Group
+		for range 1000 {
+			grp.Go(gp, func(c *usched.G) {
+				// Suspend so that every G is alive at once and IDs cannot
+				// be reused.
+				c.Yield()
+				mu.Lock()
+				seen[c.ID()] = true
+				mu.Unlock()
+				c.Yield()
+			})
+		}
+		_ = grp.Wait(gp)
+	})
+	require.NoError(t, rt.Wait())
+	require.Len(t, seen, 1000)
+}
+
+func TestGOMAXPROCSRule(t *testing.T) {
+	before := runtime.GOMAXPROCS(0)
+	rt, err := usched.New(usched.Config{Procs: 3})
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, runtime.GOMAXPROCS(0), 4, "GOMAXPROCS must leave Go a P beside the Ms")
+	require.Equal(t, runtime.GOMAXPROCS(0), rt.Stats().GOMAXPROCS)
+	require.NoError(t, rt.Close())
+	require.Equal(t, before, runtime.GOMAXPROCS(0), "Close restores GOMAXPROCS")
+}
