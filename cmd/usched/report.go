@@ -1,0 +1,120 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/usched/usched"
+)
+
+// printReport prints a run's summary and its scheduler tables: per-P
+// counters, the steal matrix and the scheduling latency.
+func printReport(w io.Writer, res *result) {
+	st := res.stats
+	secs := res.elapsed.Seconds()
+	fmt.Fprintf(w, "seed %d\n", res.pl.seed)
+	fmt.Fprintf(w, "procs %d (%d CPUs)\n", res.procs, res.cpus)
+	fmt.Fprintf(w, "GOMAXPROCS %d (%d before usched.New)\n", st.GOMAXPROCS, res.maxprocsWas)
+	fmt.Fprintf(w, "elapsed %v\n", res.elapsed.Round(time.Microsecond))
+	fmt.Fprintf(w, "Gs/s %s (%.0f)\n", humanCount(float64(res.pl.gs)/secs), float64(res.pl.gs)/secs)
+	fmt.Fprintln(w)
+
+	printPTable(w, st, secs)
+	fmt.Fprintln(w)
+	printStealMatrix(w, st)
+	fmt.Fprintln(w)
+	printLatency(w, st.SchedLatency)
+	fmt.Fprintln(w)
+}
+
+// perSecond returns n per second of secs, 0 when secs is 0.
+func perSecond(n uint64, secs float64) float64 {
+	if secs <= 0 {
+		return 0
+	}
+	return float64(n) / secs
+}
+
+// perThousand returns 1000*n/of, 0 when of is 0.
+func perThousand(n, of uint64) float64 {
+	if of == 0 {
+		return 0
+	}
+	return 1000 * float64(n) / float64(of)
+}
+
+// printPTable prints one row per P and a total row. Steal columns count
+// Gs, not steal operations (one steal moves half a deque).
+func printPTable(w io.Writer, st usched.Stats, secs float64) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "P\tCPU\tGs run\tsteals in\tsteals out\tsteal attempts\tstolen in/s\tstolen in/1000 run\tparks\tspins\tyields\t")
+	row := func(p, cpu string, ps usched.PStats) {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%.0f\t%.1f\t%d\t%d\t%d\t\n",
+			p, cpu, ps.RanGs, ps.StolenGs, ps.StolenFromGs, ps.StealAttempts,
+			perSecond(ps.StolenGs, secs), perThousand(ps.StolenGs, ps.RanGs),
+			ps.Parks, ps.Spins, ps.Yields)
+	}
+	for _, ps := range st.Ps {
+		cpu := "-"
+		if ps.CPU >= 0 {
+			cpu = strconv.Itoa(ps.CPU)
+		}
+		row(strconv.Itoa(ps.P), cpu, ps)
+	}
+	row("total", "", st.Total())
+	tw.Flush()
+}
+
+// printStealMatrix prints StealMatrix[victim][thief]: rows are victims,
+// columns thieves, cells the Gs moved.
+func printStealMatrix(w io.Writer, st usched.Stats) {
+	fmt.Fprintln(w, "steal matrix (Gs stolen; rows: victim P, columns: thief P)")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprint(tw, "victim\\thief\t")
+	for t := range st.StealMatrix {
+		fmt.Fprintf(tw, "P%d\t", t)
+	}
+	fmt.Fprintln(tw, "total\t")
+	for v, row := range st.StealMatrix {
+		fmt.Fprintf(tw, "P%d\t", v)
+		var sum uint64
+		for t, n := range row {
+			sum += n
+			if t == v {
+				fmt.Fprint(tw, "-\t")
+				continue
+			}
+			fmt.Fprintf(tw, "%d\t", n)
+		}
+		fmt.Fprintf(tw, "%d\t\n", sum)
+	}
+	fmt.Fprint(tw, "total\t")
+	var all uint64
+	for t := range st.StealMatrix {
+		var col uint64
+		for v := range st.StealMatrix {
+			col += st.StealMatrix[v][t]
+		}
+		all += col
+		fmt.Fprintf(tw, "%d\t", col)
+	}
+	fmt.Fprintf(tw, "%d\t\n", all)
+	tw.Flush()
+}
+
+// printLatency prints the quantiles of the sampled scheduling latency.
+// The histogram has log2 buckets, so each value is an upper bound.
+func printLatency(w io.Writer, h usched.LatencyHistogram) {
+	fmt.Fprintf(w, "scheduling latency, runnable to running (%d sampled Gs; upper bounds of log2 buckets)\n", h.Count())
+	if h.Count() == 0 {
+		fmt.Fprintln(w, "  no samples")
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "p50\tp99\tp99.9\t")
+	fmt.Fprintf(tw, "<= %v\t<= %v\t<= %v\t\n", h.Quantile(0.50), h.Quantile(0.99), h.Quantile(0.999))
+	tw.Flush()
+}
