@@ -1,0 +1,143 @@
+package usched_test
+
+import (
+	"errors"
+	"fmt"
+	"sync/atomic"
+
+	"github.com/usched/usched"
+)
+
+// A runtime runs Gs submitted from plain goroutines; Wait returns when all
+// of them, and everything they spawned, have finished.
+func ExampleNew() {
+	rt, err := usched.New(usched.Config{}) // one pinned M per CPU
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer rt.Close()
+
+	var sum atomic.Int64
+	for i := 1; i <= 100; i++ {
+		rt.Go(func(*usched.G) { sum.Add(int64(i)) })
+	}
+	if err := rt.Wait(); err != nil {
+		fmt.Println(err)
+	}
+	fmt.Println(sum.Load())
+	// Output: 5050
+}
+
+// A G spawns children with G.Go; they run on its P or are stolen by idle
+// Ps. Runtime.Wait waits for the whole tree.
+func ExampleRuntime_Go() {
+	rt, err := usched.New(usched.Config{Procs: 2})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer rt.Close()
+
+	var leaves atomic.Int64
+	rt.Go(func(gp *usched.G) {
+		for range 1000 {
+			gp.Go(func(*usched.G) { leaves.Add(1) })
+		}
+	})
+	_ = rt.Wait()
+	st := rt.Stats().Total()
+	fmt.Println(leaves.Load(), st.RanGs)
+	// Output: 1000 1001
+}
+
+// fib forks a child for fib(n-1), computes fib(n-2) itself and joins. The
+// join runs the child inline unless another P stole it, so forking is about
+// as cheap as a function call.
+func fib(gp *usched.G, n int) int {
+	if n < 2 {
+		return n
+	}
+	var grp usched.Group
+	var x int
+	grp.Go(gp, func(c *usched.G) { x = fib(c, n-1) })
+	y := fib(gp, n-2)
+	if err := grp.Wait(gp); err != nil {
+		panic(err)
+	}
+	return x + y
+}
+
+// Group is fork-join inside the runtime: nested to any depth, it never
+// blocks an M.
+func ExampleGroup() {
+	rt, err := usched.New(usched.Config{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer rt.Close()
+
+	var result int
+	rt.Go(func(gp *usched.G) { result = fib(gp, 20) })
+	_ = rt.Wait()
+	fmt.Println(result)
+	// Output: 6765
+}
+
+// A panicking G is recovered and reported to its waiter as a *PanicError;
+// the runtime keeps going.
+func ExampleGroup_panic() {
+	rt, err := usched.New(usched.Config{Procs: 1})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer rt.Close()
+
+	rt.Go(func(gp *usched.G) {
+		var grp usched.Group
+		grp.Go(gp, func(*usched.G) { panic("bad input") })
+		grp.Go(gp, func(*usched.G) {})
+		err := grp.Wait(gp)
+		var pe *usched.PanicError
+		if errors.As(err, &pe) {
+			fmt.Println("recovered:", pe.Value)
+		}
+	})
+	_ = rt.Wait()
+	// Output: recovered: bad input
+}
+
+// Yield lets the other runnable Gs of the P run. With one P, two Gs that
+// yield after every step alternate strictly (which one starts is up to the
+// scheduler).
+func ExampleG_Yield() {
+	rt, err := usched.New(usched.Config{Procs: 1})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer rt.Close()
+
+	var log []string
+	rt.Go(func(gp *usched.G) {
+		var grp usched.Group
+		for _, name := range []string{"ping", "pong"} {
+			grp.Go(gp, func(c *usched.G) {
+				for range 3 {
+					log = append(log, name)
+					c.Yield()
+				}
+			})
+		}
+		_ = grp.Wait(gp)
+	})
+	_ = rt.Wait()
+	alternated := true
+	for i := 1; i < len(log); i++ {
+		alternated = alternated && log[i] != log[i-1]
+	}
+	fmt.Println(len(log), "steps, alternated:", alternated)
+	// Output: 6 steps, alternated: true
+}

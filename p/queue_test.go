@@ -1,0 +1,198 @@
+package p_test
+
+import (
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/usched/usched/g"
+	"github.com/usched/usched/p"
+)
+
+// newGs returns n distinct Gs whose IDs are their indices.
+func newGs(n int) []*g.G {
+	gs := make([]*g.G, n)
+	for i := range gs {
+		gs[i] = new(g.G)
+		gs[i].Init(nil, nil, uint64(i), 0)
+	}
+	return gs
+}
+
+func TestFIFOOrderAndGrowth(t *testing.T) {
+	var q p.FIFO
+	gs := newGs(1000)
+	require.Nil(t, q.Pop())
+	// Interleave pushes and pops so the ring wraps before it grows.
+	next := 0
+	for i, gp := range gs {
+		q.Push(gp)
+		if i%3 == 2 {
+			require.Same(t, gs[next], q.Pop())
+			next++
+		}
+	}
+	require.Equal(t, len(gs)-next, q.Len())
+	for ; next < len(gs); next++ {
+		require.Same(t, gs[next], q.Pop())
+	}
+	require.Nil(t, q.Pop())
+	require.Zero(t, q.Len())
+}
+
+// TestMPSCStress: several producers push concurrently while the consumer
+// pops; every G comes out exactly once and each producer's Gs come out in
+// the order it pushed them.
+func TestMPSCStress(t *testing.T) {
+	producers, each := 4, 100_000
+	if testing.Short() {
+		each = 10_000
+	}
+	var q p.MPSC
+	q.Init()
+	require.True(t, q.Idle())
+	gs := newGs(producers * each)
+	var wg sync.WaitGroup
+	for pr := range producers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				q.Push(gs[pr*each+i])
+			}
+		}()
+	}
+	seen := make([]int, len(gs))
+	last := make([]int, producers)
+	for i := range last {
+		last[i] = -1
+	}
+	got := 0
+	for got < len(gs) {
+		gp := q.Pop()
+		if gp == nil {
+			continue // empty for now, or a push in progress
+		}
+		id := int(gp.ID())
+		seen[id]++
+		pr, i := id/each, id%each
+		require.Greater(t, i, last[pr], "producer %d's Gs out of order", pr)
+		last[pr] = i
+		got++
+	}
+	wg.Wait()
+	require.Nil(t, q.Pop())
+	require.True(t, q.Idle())
+	for id, n := range seen {
+		require.Equal(t, 1, n, "G %d", id)
+	}
+}
+
+// TestGlobalBatches: Get hands out one G and spills a batch, several
+// consumers never take the same G, and Len ends at zero.
+func TestGlobalBatches(t *testing.T) {
+	const n = 50_000
+	var q p.Global
+	q.Init()
+	gs := newGs(n)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for _, gp := range gs {
+			q.Put(gp)
+		}
+	}()
+	var mu sync.Mutex
+	seen := make([]int, n)
+	total := 0
+	for c := 0; c < 3; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []*g.G
+			for {
+				mu.Lock()
+				done := total == n
+				mu.Unlock()
+				if done {
+					break
+				}
+				first, taken := q.Get(16, func(gp *g.G) { mine = append(mine, gp) })
+				if first == nil {
+					continue
+				}
+				require.LessOrEqual(t, taken, 16)
+				mine = append(mine, first)
+				require.Len(t, mine, taken)
+				mu.Lock()
+				for _, gp := range mine {
+					seen[gp.ID()]++
+				}
+				total += taken
+				mu.Unlock()
+				mine = mine[:0]
+			}
+		}()
+	}
+	wg.Wait()
+	require.Zero(t, q.Len())
+	for id, k := range seen {
+		require.Equal(t, 1, k, "G %d", id)
+	}
+}
+
+func TestCountersPublish(t *testing.T) {
+	pp := p.New(0, 3)
+	pp.C.Inc(p.RanGs)
+	pp.C.Add(p.StolenGs, 5)
+	pp.C.AddStolenFrom(2, 5)
+	require.Zero(t, pp.C.Load(p.RanGs), "not visible before Publish")
+	pp.C.Publish()
+	require.EqualValues(t, 1, pp.C.Load(p.RanGs))
+	require.EqualValues(t, 5, pp.C.Load(p.StolenGs))
+	require.EqualValues(t, 5, pp.C.LoadStolenFrom(2))
+	require.Zero(t, pp.C.LoadStolenFrom(1))
+}
+
+// TestRunqStealHalf: a thief P takes about half of a victim's queue and
+// then its runnext, and no G is lost or duplicated.
+func TestRunqStealHalf(t *testing.T) {
+	victim, thief := p.New(0, 2), p.New(1, 2)
+	gs := newGs(101)
+	for _, gp := range gs {
+		victim.RunqPut(gp) // the last one stays in runnext
+	}
+	require.Equal(t, 101, victim.RunqLen())
+	n := thief.StealFrom(victim)
+	require.GreaterOrEqual(t, n, 50)
+	require.LessOrEqual(t, n, 51)
+	seen := map[*g.G]int{}
+	for gp := thief.RunqGet(); gp != nil; gp = thief.RunqGet() {
+		seen[gp]++
+	}
+	for gp := victim.RunqGet(); gp != nil; gp = victim.RunqGet() {
+		seen[gp]++
+	}
+	require.Len(t, seen, 101)
+	for _, k := range seen {
+		require.Equal(t, 1, k)
+	}
+	// Only runnext left: a thief takes it.
+	victim.RunqPut(gs[0])
+	require.Equal(t, 1, thief.StealFrom(victim))
+	require.True(t, victim.RunqEmpty())
+	require.Same(t, gs[0], thief.RunqGet())
+}
+
+func TestHistogram(t *testing.T) {
+	var h p.Histogram
+	h.Record(0)
+	h.Record(1)
+	h.Record(1000) // 2^9 <= 1000 < 2^10
+	h.Record(1 << 62)
+	require.EqualValues(t, 2, h.Load(0))
+	require.EqualValues(t, 1, h.Load(9))
+	require.EqualValues(t, 1, h.Load(p.LatencyBuckets-1))
+}
