@@ -31,6 +31,10 @@ func futexWake(addr *uint32, n int) {
 
 func gettid() int { return unix.Gettid() }
 
+// isMainThread reports whether the calling thread is the process's first
+// thread, which Go never lets exit.
+func isMainThread() bool { return unix.Gettid() == unix.Getpid() }
+
 // pin sets the calling thread's CPU affinity to cpu alone.
 func pin(cpu int) error {
 	var set unix.CPUSet

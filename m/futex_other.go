@@ -22,6 +22,8 @@ func futexWake(addr *uint32, n int) {}
 
 func gettid() int { return 0 }
 
+func isMainThread() bool { return false }
+
 func waitThreadGone(tid int) {}
 
 func pin(cpu int) error { return errors.New("CPU pinning needs Linux") }

@@ -69,10 +69,24 @@ func (mp *M) CPU() int { return mp.cpu }
 // the coroutine star until the runtime stops. It reports the start-up
 // result on started.
 func (mp *M) base(started chan<- error) {
-	defer mp.s.exited.Done()
 	// Never unlocked: when base returns, Go terminates the thread, so a
 	// thread with our CPU affinity never goes back to Go's pool.
 	runtime.LockOSThread()
+	if isMainThread() {
+		// Go never terminates the main thread: it would park it forever,
+		// pinned. Hold it until another goroutine has locked a different
+		// thread for this M, then give it back untouched.
+		locked := make(chan struct{})
+		go func() {
+			runtime.LockOSThread()
+			close(locked)
+			mp.base(started)
+		}()
+		<-locked
+		runtime.UnlockOSThread()
+		return
+	}
+	defer mp.s.exited.Done()
 	mp.tid.Store(int32(gettid()))
 	if mp.cpu >= 0 {
 		if err := pin(mp.cpu); err != nil {
