@@ -7,6 +7,12 @@ import (
 	"github.com/usched/usched/steal"
 )
 
+// slabSize is how many G descriptors NewG allocates at once when its free
+// list is empty: one allocation per slab instead of per G. A spawn storm
+// keeps every queued G alive, so the allocator and the GC's per-object
+// work were a large part of a tiny G's cost.
+const slabSize = 64
+
 // freeListMax bounds a P's free list of G descriptors. A spawn storm on one
 // P and completion on another would otherwise move every descriptor to the
 // completing P; past the bound they are left to the GC.
@@ -36,6 +42,7 @@ type P struct {
 	Latency Histogram
 
 	free   []*g.G // owner-only: recycled G descriptors
+	slab   []g.G  // owner-only: fresh descriptors, allocated slabSize at a time
 	nextID uint64 // owner-only: ID sequence
 }
 
@@ -56,7 +63,12 @@ func (pp *P) NewG() (*g.G, uint64) {
 		pp.free = pp.free[:n-1]
 		return gp, id
 	}
-	return new(g.G), id
+	if len(pp.slab) == 0 {
+		pp.slab = make([]g.G, slabSize)
+	}
+	gp := &pp.slab[0]
+	pp.slab = pp.slab[1:]
+	return gp, id
 }
 
 // FreeG recycles a finished G descriptor. The caller guarantees that no
