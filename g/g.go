@@ -24,19 +24,22 @@ type G struct {
 
 // Init prepares a fresh or recycled G. Only the spawner calls it, before
 // publishing the G.
+// A recycled G keeps th (it is reset by SetThread before the G runs) and
+// co is nil for every G not suspended, so neither is written here: each
+// pointer store costs a write barrier while the GC is marking, and fork-join
+// code keeps the GC marking much of the time.
 func (gp *G) Init(fn func(*G), grp *Group, id uint64, stamp int64) {
 	gp.fn = fn
 	gp.group = grp
 	gp.id = id
 	gp.stamp = stamp
-	gp.th = nil
-	gp.co = nil
 }
 
-// Reset clears a finished G so that it holds no references while it sits
-// in a free list.
-func (gp *G) Reset() {
-	*gp = G{}
+// Release drops a finished G's references to user data (its function and
+// group) so that they can be collected while the G sits in a free list.
+func (gp *G) Release() {
+	gp.fn = nil
+	gp.group = nil
 }
 
 // ID returns the G's identifier, unique among the live Gs of a runtime.
@@ -55,8 +58,14 @@ func (gp *G) Stamp() int64 { return gp.stamp }
 // Thread returns the M the G runs on (nil while unstarted).
 func (gp *G) Thread() *Thread { return gp.th }
 
-// SetThread binds the G to th. Only the M about to run gp calls it.
-func (gp *G) SetThread(th *Thread) { gp.th = th }
+// SetThread binds the G to th. Only the M about to run gp calls it. The
+// store is skipped when th is already set (a descriptor recycled on the
+// same M) to save its write barrier.
+func (gp *G) SetThread(th *Thread) {
+	if gp.th != th {
+		gp.th = th
+	}
+}
 
 // Coro returns the coroutine holding a suspended G's stack, or nil.
 func (gp *G) Coro() unsafe.Pointer { return gp.co }

@@ -28,12 +28,18 @@ import (
 // million unrelated tasks should not be brought down by one of them; the
 // error still carries the original stack, so nothing is hidden.
 type Group struct {
-	n      atomic.Int64      // children spawned and not finished
-	waiter atomic.Pointer[G] // the G parked in Wait, if any
-	failed atomic.Bool       // errs is not empty (cheap check in Wait)
-	mu     sync.Mutex        // guards errs and notRun
-	errs   []error
-	notRun int64
+	n      atomic.Int64               // children spawned and not finished
+	waiter atomic.Pointer[G]          // the G parked in Wait, if any
+	fail   atomic.Pointer[groupFails] // nil until a child fails: keeps the Group at 24 bytes
+}
+
+// groupFails collects a Group's failures. It is allocated by the first
+// failing child only: a Group is allocated per fork in fork-join code, and
+// its size is garbage the GC must chase.
+type groupFails struct {
+	mu     sync.Mutex
+	errs   []error // protected by mu
+	notRun int64   // protected by mu
 }
 
 // Go spawns fn as a child of gp in grp. The child starts on gp's P and may
@@ -80,42 +86,57 @@ func (grp *Group) Wait(gp *G) error {
 // Only package m calls it.
 func (grp *Group) Done(err error) *G {
 	if err != nil {
-		grp.mu.Lock()
-		grp.errs = append(grp.errs, err)
-		grp.mu.Unlock()
-		grp.failed.Store(true)
+		f := grp.fails()
+		f.mu.Lock()
+		f.errs = append(f.errs, err)
+		f.mu.Unlock()
 	}
-	if grp.n.Add(-1) != 0 {
-		return nil
-	}
-	return grp.waiter.Swap(nil)
+	return grp.release()
 }
 
 // DropNotRun records that a child was dropped without running (the
 // runtime was closed) and returns the waiter to wake, as Done does.
 func (grp *Group) DropNotRun() *G {
-	grp.mu.Lock()
-	grp.notRun++
-	grp.mu.Unlock()
-	grp.failed.Store(true)
+	f := grp.fails()
+	f.mu.Lock()
+	f.notRun++
+	f.mu.Unlock()
+	return grp.release()
+}
+
+// release counts one child out; the last one takes the waiter. The Swap
+// pairs with the Store and re-check in Wait (all SC).
+func (grp *Group) release() *G {
 	if grp.n.Add(-1) != 0 {
 		return nil
 	}
 	return grp.waiter.Swap(nil)
 }
 
+// fails returns the Group's failure record, allocating it on first use.
+func (grp *Group) fails() *groupFails {
+	if f := grp.fail.Load(); f != nil {
+		return f
+	}
+	grp.fail.CompareAndSwap(nil, new(groupFails))
+	return grp.fail.Load()
+}
+
+// takeErr returns the failures recorded since the last Wait and clears
+// them. Called by the waiter once n is zero, so no child writes
+// concurrently.
 func (grp *Group) takeErr() error {
-	if !grp.failed.Load() {
+	f := grp.fail.Load()
+	if f == nil {
 		return nil
 	}
-	grp.mu.Lock()
-	defer grp.mu.Unlock()
-	errs := grp.errs
-	if grp.notRun > 0 {
-		errs = append(errs, &NotRunError{Count: grp.notRun})
+	grp.fail.Store(nil)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	errs := f.errs
+	if f.notRun > 0 {
+		errs = append(errs, &NotRunError{Count: f.notRun})
 	}
-	grp.errs, grp.notRun = nil, 0
-	grp.failed.Store(false)
 	if len(errs) == 1 {
 		return errs[0]
 	}

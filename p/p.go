@@ -74,7 +74,7 @@ func (pp *P) NewG() (*g.G, uint64) {
 // FreeG recycles a finished G descriptor. The caller guarantees that no
 // queue, group or user code still refers to gp. Owner only.
 func (pp *P) FreeG(gp *g.G) {
-	gp.Reset()
+	gp.Release()
 	if len(pp.free) < freeListMax {
 		pp.free = append(pp.free, gp)
 	}
