@@ -40,6 +40,8 @@ func cpusAllowed(t *testing.T, tid int) string {
 // reports it, and Gs run on those threads only.
 func TestPinning(t *testing.T) {
 	requireLinux(t)
+	pid := os.Getpid()
+	mainCPUs := cpusAllowed(t, pid)
 	rt := newRuntime(t, usched.Config{})
 	st := rt.Stats()
 	mTIDs := map[int]bool{}
@@ -67,6 +69,9 @@ func TestPinning(t *testing.T) {
 	for tid := range seen {
 		require.True(t, mTIDs[tid], "a G ran on thread %d, which is no M", tid)
 	}
+	require.False(t, mTIDs[pid], "an M must not run on the main thread: Go never ends it")
+	require.NoError(t, rt.Close())
+	require.Equal(t, mainCPUs, cpusAllowed(t, pid), "the main thread's affinity is untouched")
 }
 
 func TestPinningChosenCPUs(t *testing.T) {

@@ -48,10 +48,8 @@ func pin(cpu int) error {
 // gives up after a second (the kernel, not us, would then be at fault).
 func waitThreadGone(tid int) {
 	pid := unix.Getpid()
-	for range 20000 {
-		if err := unix.Tgkill(pid, tid, 0); err == unix.ESRCH {
-			return
-		}
+	deadline := time.Now().Add(time.Second)
+	for unix.Tgkill(pid, tid, 0) != unix.ESRCH && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Microsecond)
 	}
 }
