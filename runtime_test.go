@@ -301,3 +301,24 @@ func TestGOMAXPROCSRule(t *testing.T) {
 	require.NoError(t, rt.Close())
 	require.Equal(t, before, runtime.GOMAXPROCS(0), "Close restores GOMAXPROCS")
 }
+
+// TestSpawnLoopBackpressure: a G that spawns a long loop of children on one
+// P is made to yield, so the queue stays bounded; every child still runs
+// exactly once.
+func TestSpawnLoopBackpressure(t *testing.T) {
+	rt := newRuntime(t, usched.Config{Procs: 1})
+	const n = 100_000
+	ran := make([]atomic.Uint32, n)
+	rt.Go(func(gp *usched.G) {
+		for i := range n {
+			gp.Go(func(*usched.G) { ran[i].Add(1) })
+		}
+	})
+	require.NoError(t, rt.Wait())
+	for i := range ran {
+		require.EqualValues(t, 1, ran[i].Load(), "G %d", i)
+	}
+	tot := rt.Stats().Total()
+	require.NotZero(t, tot.Backpressures, "a spawning loop that outruns its P must yield")
+	require.NotZero(t, tot.Yields)
+}

@@ -57,6 +57,8 @@ type PStats struct {
 	Spins         uint64 // spin rounds while searching for work
 	Yields        uint64 // G.Yield calls (and preemption polls that yielded)
 	Suspends      uint64 // Gs that suspended (Yield, Group.Wait)
+	OverflowGs    uint64 // Gs moved from this P's overlong deque to the global queue for idle Ms
+	Backpressures uint64 // spawns that yielded the spawning loop because this P's deque was overlong
 	RunqGs        int    // Gs queued on this P now (racy snapshot)
 }
 
@@ -87,6 +89,7 @@ func (rt *Runtime) Stats() Stats {
 			LocalPopGs: c[p.LocalPops], GlobalPopGs: c[p.GlobalPops], ResumedGs: c[p.ResumedGs],
 			StealAttempts: c[p.StealAttempts], Steals: c[p.Steals], StolenGs: c[p.StolenGs],
 			Parks: c[p.Parks], Spins: c[p.Spins], Yields: c[p.Yields], Suspends: c[p.Suspends],
+			OverflowGs: c[p.OverflowGs], Backpressures: c[p.Backpressures],
 			RunqGs: ps.RunqLen,
 		}
 		for v, n := range ps.StolenFrom {
@@ -125,6 +128,8 @@ func (st Stats) Total() PStats {
 		t.Spins += ps.Spins
 		t.Yields += ps.Yields
 		t.Suspends += ps.Suspends
+		t.OverflowGs += ps.OverflowGs
+		t.Backpressures += ps.Backpressures
 		t.RunqGs += ps.RunqGs
 	}
 	return t

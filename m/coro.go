@@ -109,5 +109,5 @@ func (mp *M) suspend(gp *g.G) {
 	}
 	// Running again: base has set mp.cur = co.
 	gp.SetCoro(nil)
-	mp.curg = gp
+	mp.curg, mp.spawnRun = gp, 0
 }

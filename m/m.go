@@ -41,6 +41,9 @@ type M struct {
 	handoff *g.G    // unstarted G for the coroutine base resumes next
 	after   *coro   // where to switch when a coroutine returned instead of pooling itself
 	curg    *g.G    // the G running now, nil in the scheduler loop
+	// spawnRun counts the Gs spawned by curg since it last started or
+	// resumed (approximately: inline children reset it); see Spawn.
+	spawnRun uint32
 
 	tick  uint32
 	rnd   steal.Rand

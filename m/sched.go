@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/usched/usched/asm"
 	"github.com/usched/usched/g"
 	"github.com/usched/usched/p"
 )
@@ -18,6 +19,7 @@ type Sched struct {
 	ps     []*p.P
 	procs  int32
 	global p.Global
+	free   p.FreePool // G descriptors exchanged between Ps
 
 	nspinning atomic.Int32 // Ms searching for work; see the parking essay in doc.go
 	nidle     atomic.Int32 // len(idle); readable without idleMu
@@ -42,8 +44,9 @@ type Sched struct {
 	errs       []error // protected by errMu: failures of root Gs since the last Wait
 	rootNotRun int64   // protected by errMu: root Gs dropped by Close
 
-	exited sync.WaitGroup // one per M base goroutine
-	start  time.Time      // origin of the sampled latency stamps
+	exited     sync.WaitGroup // one per M base goroutine
+	start      time.Time      // origin of the sampled latency stamps
+	spinCycles uint64         // spinTime in asm.Cycles units
 }
 
 // poolMax bounds an M's pool of idle scheduler coroutines.
@@ -56,12 +59,13 @@ var ErrClosed = g.ErrClosed
 // It returns once every M has started (and pinned) or one has failed.
 func New(cfg Config) (*Sched, error) {
 	s := &Sched{procs: int32(cfg.Procs), qch: make(chan struct{}), start: time.Now()}
+	s.spinCycles = uint64(asm.CyclesPerNanosecond() * float64(spinTime))
 	s.global.Init()
 	raiseGOMAXPROCS(cfg.Procs)
 	s.ps = make([]*p.P, cfg.Procs)
 	s.ms = make([]*M, cfg.Procs)
 	for i := range cfg.Procs {
-		s.ps[i] = p.New(i, cfg.Procs)
+		s.ps[i] = p.New(i, cfg.Procs, &s.free)
 		cpu := -1
 		if cfg.CPUs != nil {
 			cpu = cfg.CPUs[i]

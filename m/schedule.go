@@ -2,6 +2,7 @@ package m
 
 import (
 	"runtime/debug"
+	"time"
 
 	"github.com/usched/usched/asm"
 	"github.com/usched/usched/g"
@@ -15,15 +16,63 @@ const (
 	// never empties. 61 as in Go's runtime: prime, so it does not beat
 	// with periodic workloads.
 	fairnessTicks = 61
-	// stealRounds is how many passes over all victims a spinning M makes
-	// before it parks; spinPauses is how many PAUSEs it waits between
-	// passes. About ten microseconds in all: long enough to catch the next
-	// spawn of a busy fork-join, short enough that an idle runtime parks.
-	stealRounds = 4
-	spinPauses  = 64
+	// spinTime is how long a spinning M keeps searching (stealing, and
+	// watching its resume queue and the global queue) before it parks. A
+	// futex wake costs the waker a system call and the wakee 5-20 µs here,
+	// and in fork-join the next spawn or the readying of a joined G usually
+	// comes within tens of microseconds; spinning that long costs an idle
+	// runtime nothing after the spin, since only a bounded number of Ms
+	// spin (maySpin) and then they park.
+	spinTime = 50 * time.Microsecond
+	// spinPauses is how many PAUSEs a spinning M waits between passes over
+	// the victims, so that it does not hammer their deques' cache lines.
+	spinPauses = 32
+	// overflowLen and overflowBatch: when a P's deque holds more than
+	// overflowLen Gs while some M is idle or searching, its owner moves the
+	// overflowBatch oldest to the global queue in one exchange (Go's
+	// runqputslow does the same when its runq is full). Stealing from a
+	// deque that its owner is pushing to costs a cache-line transfer per G
+	// on both sides (each Steal must re-read bottom, see package steal);
+	// taking a batch from the global queue costs the thieves none of that.
+	overflowLen   = 256
+	overflowBatch = 128
+	// backpressureLen: a G that spawns while its P's deque holds more than
+	// this many Gs, and no M is free to take some, yields (see Spawn).
+	backpressureLen = 1024
+	// backpressureSpawns: only a G that spawned more than this many since
+	// it last started or resumed counts as a spawning loop. Larger than
+	// fairnessTicks, so that a loop resumed by the fairness check spawns
+	// about as many Gs as its P ran meanwhile.
+	backpressureSpawns = 64
 	// globalBatchMax bounds how many Gs one M takes from the global queue.
 	globalBatchMax = 64
 )
+
+// overflow moves up to overflowBatch of the oldest unstarted Gs of mp's P
+// to the global queue, for idle Ms to take, and wakes one.
+func (mp *M) overflow() {
+	pp := mp.pp
+	var first, last *g.G
+	n := 0
+	for ; n < overflowBatch; n++ {
+		gp := pp.RunqTake()
+		if gp == nil {
+			break
+		}
+		if first == nil {
+			first = gp
+		} else {
+			last.Link().Store(gp)
+		}
+		last = gp
+	}
+	if n == 0 {
+		return
+	}
+	pp.C.Add(p.OverflowGs, uint64(n))
+	mp.s.global.PutChain(first, last, n)
+	mp.s.wakep()
+}
 
 // findRunnable returns the next G for this M, in the order: runnext and
 // local deque, resume queue, global queue, stealing, and otherwise parks
@@ -120,12 +169,13 @@ func (mp *M) takeGlobal() *g.G {
 	return gp
 }
 
-// stealWork makes stealRounds passes over the other Ps in random order and
-// steals half of the first non-empty deque it finds. Between passes it
-// looks at its own queues again and pauses briefly.
+// stealWork makes passes over the other Ps in random order, for up to
+// spinTime, and steals half of the first non-empty deque it finds. Between
+// passes it looks at its own queues again and pauses briefly.
 func (mp *M) stealWork() *g.G {
 	s, pp := mp.s, mp.pp
-	for round := 0; round < stealRounds; round++ {
+	deadline := asm.Cycles() + s.spinCycles
+	for {
 		pp.C.Inc(p.Spins)
 		for e := mp.order.Start(mp.rnd.Uint32()); !e.Done(); e.Next() {
 			victim := s.ps[e.Position()]
@@ -148,14 +198,13 @@ func (mp *M) stealWork() *g.G {
 		if gp := mp.takeGlobal(); gp != nil {
 			return gp
 		}
-		if s.stopping.Load() {
+		if s.stopping.Load() || asm.Cycles() > deadline {
 			return nil
 		}
 		for range spinPauses {
 			asm.Pause()
 		}
 	}
-	return nil
 }
 
 // execute runs the unstarted gp inline on the current stack, recovers its
@@ -172,9 +221,9 @@ func (mp *M) execute(gp *g.G) {
 	}
 	gp.SetThread(&mp.th)
 	prev := mp.curg
-	mp.curg = gp
+	mp.curg, mp.spawnRun = gp, 0
 	perr := run(gp)
-	mp.curg = prev
+	mp.curg, mp.spawnRun = prev, 0
 	mp.finish(gp, perr)
 }
 

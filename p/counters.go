@@ -22,6 +22,8 @@ const (
 	Spins                        // spin rounds while searching for work
 	Yields                       // G.Yield calls, and preemption polls that yielded
 	Suspends                     // Gs that suspended (Yield, Group.Wait)
+	OverflowGs                   // Gs moved from this P's deque to the global queue
+	Backpressures                // spawns that yielded because the P's deque was overlong
 	NumCounters
 )
 

@@ -27,6 +27,13 @@ func (q *Global) Put(gp *g.G) {
 	q.q.Push(gp)
 }
 
+// PutChain appends n Gs linked first..last (see MPSC.PushChain). Any
+// thread.
+func (q *Global) PutChain(first, last *g.G, n int) {
+	q.n.Add(int64(n))
+	q.q.PushChain(first, last)
+}
+
 // Len reports the number of Gs submitted and not yet taken; a push in
 // progress counts. Any thread.
 func (q *Global) Len() int64 { return q.n.Load() }

@@ -39,6 +39,14 @@ func (q *MPSC) Push(gp *g.G) {
 	prev.Link().Store(gp)   // publishes gp to the consumer
 }
 
+// PushChain appends the chain first..last, already linked through their
+// links, with one exchange. Any thread.
+func (q *MPSC) PushChain(first, last *g.G) {
+	last.Link().Store(nil)
+	prev := q.tail.Swap(last)
+	prev.Link().Store(first)
+}
+
 // Pop removes the oldest G, or returns nil when the queue is empty or the
 // oldest push is still in progress. Consumer only.
 func (q *MPSC) Pop() *g.G {

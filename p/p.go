@@ -1,6 +1,7 @@
 package p
 
 import (
+	"slices"
 	"sync/atomic"
 
 	"github.com/usched/usched/g"
@@ -41,14 +42,15 @@ type P struct {
 	C       Counters
 	Latency Histogram
 
-	free   []*g.G // owner-only: recycled G descriptors
-	slab   []g.G  // owner-only: fresh descriptors, allocated slabSize at a time
-	nextID uint64 // owner-only: ID sequence
+	free   []*g.G    // owner-only: recycled G descriptors
+	pool   *FreePool // shared with the other Ps of the runtime
+	slab   []g.G     // owner-only: fresh descriptors, allocated slabSize at a time
+	nextID uint64    // owner-only: ID sequence
 }
 
-// New returns P number id of procs.
-func New(id, procs int) *P {
-	pp := &P{ID: id, deque: steal.NewDeque[g.G](256)}
+// New returns P number id of procs, exchanging G descriptors with pool.
+func New(id, procs int, pool *FreePool) *P {
+	pp := &P{ID: id, deque: steal.NewDeque[g.G](256), pool: pool}
 	pp.C.init(procs)
 	return pp
 }
@@ -63,6 +65,11 @@ func (pp *P) NewG() (*g.G, uint64) {
 		pp.free = pp.free[:n-1]
 		return gp, id
 	}
+	if b := pp.pool.get(); b != nil {
+		gp := b[len(b)-1]
+		pp.free = b[:len(b)-1]
+		return gp, id
+	}
 	if len(pp.slab) == 0 {
 		pp.slab = make([]g.G, slabSize)
 	}
@@ -75,9 +82,15 @@ func (pp *P) NewG() (*g.G, uint64) {
 // queue, group or user code still refers to gp. Owner only.
 func (pp *P) FreeG(gp *g.G) {
 	gp.Release()
-	if len(pp.free) < freeListMax {
-		pp.free = append(pp.free, gp)
+	if len(pp.free) == freeListMax {
+		// Hand a batch to the pool, where a P that spawns more than it
+		// runs will find it.
+		keep := freeListMax - freeBatch
+		pp.pool.put(slices.Clone(pp.free[keep:]))
+		clear(pp.free[keep:])
+		pp.free = pp.free[:keep]
 	}
+	pp.free = append(pp.free, gp)
 }
 
 // RunqPut makes gp the next G to run on this P; the previous runnext, if
@@ -109,6 +122,10 @@ func (pp *P) RunqGet() *g.G {
 func (pp *P) RunqEmpty() bool {
 	return pp.runnext.Load() == nil && pp.deque.Empty()
 }
+
+// RunqTake removes the oldest unstarted G of the deque (its top), or
+// returns nil. Owner only: used to move work out of an overlong deque.
+func (pp *P) RunqTake() *g.G { return pp.deque.PopTop() }
 
 // RunqLen returns a racy snapshot of the number of queued unstarted Gs.
 // Any thread.

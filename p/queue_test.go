@@ -144,7 +144,7 @@ func TestGlobalBatches(t *testing.T) {
 }
 
 func TestCountersPublish(t *testing.T) {
-	pp := p.New(0, 3)
+	pp := p.New(0, 3, new(p.FreePool))
 	pp.C.Inc(p.RanGs)
 	pp.C.Add(p.StolenGs, 5)
 	pp.C.AddStolenFrom(2, 5)
@@ -159,7 +159,8 @@ func TestCountersPublish(t *testing.T) {
 // TestRunqStealHalf: a thief P takes about half of a victim's queue and
 // then its runnext, and no G is lost or duplicated.
 func TestRunqStealHalf(t *testing.T) {
-	victim, thief := p.New(0, 2), p.New(1, 2)
+	pool := new(p.FreePool)
+	victim, thief := p.New(0, 2, pool), p.New(1, 2, pool)
 	gs := newGs(101)
 	for _, gp := range gs {
 		victim.RunqPut(gp) // the last one stays in runnext
@@ -195,4 +196,28 @@ func TestHistogram(t *testing.T) {
 	require.EqualValues(t, 2, h.Load(0))
 	require.EqualValues(t, 1, h.Load(9))
 	require.EqualValues(t, 1, h.Load(p.LatencyBuckets-1))
+}
+
+// TestFreePoolExchange: descriptors freed on one P come back to another P
+// through the pool, in batches, instead of being allocated anew.
+func TestFreePoolExchange(t *testing.T) {
+	pool := new(p.FreePool)
+	runner, spawner := p.New(0, 2, pool), p.New(1, 2, pool)
+	freed := map[*g.G]bool{}
+	for range 2000 {
+		gp, _ := runner.NewG()
+		freed[gp] = true
+	}
+	for gp := range freed {
+		runner.FreeG(gp)
+	}
+	reused := 0
+	for range 1000 {
+		gp, id := spawner.NewG()
+		require.NotZero(t, id)
+		if freed[gp] {
+			reused++
+		}
+	}
+	require.GreaterOrEqual(t, reused, 512, "the spawner must get the runner's freed descriptors from the pool")
 }
