@@ -30,7 +30,7 @@ func (mp *M) Spawn(parent *g.G, fn func(*g.G), grp *g.Group) {
 	if id%p.SampleEvery == 0 {
 		stamp = s.now()
 	}
-	gp.Init(fn, grp, id, stamp)
+	gp.Init(fn, grp, stamp)
 	pp.RunqPut(gp)
 	// Go's wakep condition: an idle M exists and nobody is already
 	// searching. Two plain loads on the fast path.

@@ -34,7 +34,7 @@ type Sched struct {
 
 	submitted atomic.Uint64 // Gs accepted by Submit
 	rejected  atomic.Uint64 // Submit calls refused after Close
-	extID     atomic.Uint64 // ID sequence for submitted Gs
+	extID     atomic.Uint64 // sequence of submitted Gs, for sampling
 
 	qwaiters atomic.Int32 // goroutines in waitQuiescent
 	qmu      sync.Mutex
@@ -114,7 +114,7 @@ func (s *Sched) Submit(fn func(*g.G)) error {
 		stamp = s.now()
 	}
 	gp := new(g.G)
-	gp.Init(fn, nil, id, stamp)
+	gp.Init(fn, nil, stamp)
 	s.global.Put(gp)
 	s.inflight.Add(-1)
 	s.wakep()

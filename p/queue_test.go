@@ -10,19 +10,20 @@ import (
 	"github.com/usched/usched/p"
 )
 
-// newGs returns n distinct Gs whose IDs are their indices.
-func newGs(n int) []*g.G {
+// newGs returns n distinct Gs and the index of each.
+func newGs(n int) ([]*g.G, map[*g.G]int) {
 	gs := make([]*g.G, n)
+	index := make(map[*g.G]int, n)
 	for i := range gs {
 		gs[i] = new(g.G)
-		gs[i].Init(nil, nil, uint64(i), 0)
+		index[gs[i]] = i
 	}
-	return gs
+	return gs, index
 }
 
 func TestFIFOOrderAndGrowth(t *testing.T) {
 	var q p.FIFO
-	gs := newGs(1000)
+	gs, _ := newGs(1000)
 	require.Nil(t, q.Pop())
 	// Interleave pushes and pops so the ring wraps before it grows.
 	next := 0
@@ -52,7 +53,7 @@ func TestMPSCStress(t *testing.T) {
 	var q p.MPSC
 	q.Init()
 	require.True(t, q.Idle())
-	gs := newGs(producers * each)
+	gs, index := newGs(producers * each)
 	var wg sync.WaitGroup
 	for pr := range producers {
 		wg.Add(1)
@@ -74,7 +75,7 @@ func TestMPSCStress(t *testing.T) {
 		if gp == nil {
 			continue // empty for now, or a push in progress
 		}
-		id := int(gp.ID())
+		id := index[gp]
 		seen[id]++
 		pr, i := id/each, id%each
 		require.Greater(t, i, last[pr], "producer %d's Gs out of order", pr)
@@ -95,7 +96,7 @@ func TestGlobalBatches(t *testing.T) {
 	const n = 50_000
 	var q p.Global
 	q.Init()
-	gs := newGs(n)
+	gs, index := newGs(n)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -128,7 +129,7 @@ func TestGlobalBatches(t *testing.T) {
 				require.Len(t, mine, taken)
 				mu.Lock()
 				for _, gp := range mine {
-					seen[gp.ID()]++
+					seen[index[gp]]++
 				}
 				total += taken
 				mu.Unlock()
@@ -161,7 +162,7 @@ func TestCountersPublish(t *testing.T) {
 func TestRunqStealHalf(t *testing.T) {
 	pool := new(p.FreePool)
 	victim, thief := p.New(0, 2, pool), p.New(1, 2, pool)
-	gs := newGs(101)
+	gs, _ := newGs(101)
 	for _, gp := range gs {
 		victim.RunqPut(gp) // the last one stays in runnext
 	}
