@@ -140,30 +140,42 @@ func memInUse() uint64 {
 
 func noopG(*usched.G) {}
 
-// measureUnstarted: on one P, a root G spawns gmemN children with G.Go and
-// measures before it returns, from inside the G: the children are still
-// queued, unstarted, on its P (nothing else can run them). The function is
-// a top-level func, so the children allocate no closure.
+// measureUnstarted: on one P whose M is held by a G waiting for a signal,
+// the benchmark goroutine submits gmemN Gs with Runtime.Go; they sit in the
+// global queue, unstarted, while it measures. (Spawning them with G.Go from
+// one G no longer leaves gmemN unstarted: a spawning loop that outruns its
+// P is made to yield once its deque passes 1024 Gs, see m.Spawn. On a
+// deque a queued G also takes a ring slot, 8 bytes rounded up to a power
+// of two; the global queue is intrusive and adds nothing.) The function is
+// a top-level func, so the Gs allocate no closure.
 func measureUnstarted(t *testing.T) float64 {
 	rt, err := usched.New(usched.Config{Procs: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rt.Close()
-	var per float64
-	rt.Go(func(gp *usched.G) {
-		before := memInUse()
-		for range gmemN {
-			gp.Go(noopG)
-		}
-		after := memInUse()
-		per = (float64(after) - float64(before)) / gmemN
+	hold, held := make(chan struct{}), make(chan struct{})
+	rt.Go(func(*usched.G) {
+		close(held)
+		<-hold // blocks the only M on purpose: nothing else can start
 	})
+	<-held
+	before := memInUse()
+	for range gmemN {
+		rt.Go(noopG)
+	}
+	after := memInUse()
+	per := (float64(after) - float64(before)) / gmemN
+	queued := rt.Stats().GlobalQueueGs
+	close(hold)
+	if queued != gmemN {
+		t.Fatalf("%d Gs queued while measuring, want %d", queued, gmemN)
+	}
 	if err := rt.Wait(); err != nil {
 		t.Fatal(err)
 	}
-	if st := rt.Stats().Total(); st.RanGs < gmemN+1 {
-		t.Fatalf("only %d Gs ran", st.RanGs)
+	if st := rt.Stats().Total(); st.RanGs != gmemN+1 {
+		t.Fatalf("%d Gs ran, want %d", st.RanGs, gmemN+1)
 	}
 	return per
 }

@@ -15,32 +15,43 @@ type msgKind uint8
 const (
 	msgResume msgKind = iota // switch to msg.co (a suspended G's coroutine)
 	msgFresh                 // run msg.gp (unstarted) on a pooled or new coroutine
-	msgExit                  // the runtime is stopping: stop every coroutine and return
+	msgExit                  // the runtime is stopping: end every coroutine and return
 )
 
+// msg is what a coroutine asks of base. It travels in M.out, not through
+// iter.Pull's value: iter.Pull keeps a copy of the value type in every
+// coroutine's state, and a suspended G pays for that state.
 type msg struct {
 	kind msgKind
 	co   *coro
 	gp   *g.G
 }
 
-// coro is one scheduler coroutine of the star. next and stop are called
-// only by base; yield only by the coroutine itself (a coroutine calling
-// another's yield panics in iter.Pull).
+// coro is one scheduler coroutine of the star. next is called only by
+// base; yield only by the coroutine itself (a coroutine calling another's
+// yield panics in iter.Pull). iter.Pull's stop is not kept: to end a
+// coroutine, base sets M.exiting and resumes it, and its loop returns.
+// A suspended G holds its coroutine, so every word here is per suspended G.
 type coro struct {
-	next  func() (msg, bool)
-	stop  func()
-	yield func(msg) bool
+	next  func() (struct{}, bool)
+	yield func(struct{}) bool
 }
 
-// errStopped unwinds a suspended G whose coroutine base stopped. It cannot
-// happen while the accounting is right (Close stops Ms only when no G is
-// outstanding), so seeing it reported means a bug, not a user error.
+// send yields to base with the request m and returns when base resumes
+// this coroutine (check mp.exiting then).
+func (co *coro) send(mp *M, m msg) {
+	mp.out = m
+	co.yield(struct{}{})
+}
+
+// errStopped unwinds a suspended G resumed because its M is exiting. It
+// cannot happen while the accounting is right (Close stops Ms only when no
+// G is outstanding), so seeing it reported means a bug, not a user error.
 var errStopped = errors.New("usched: M stopped while a G was suspended")
 
 func (mp *M) newCoro() *coro {
 	co := new(coro)
-	co.next, co.stop = iter.Pull(func(yield func(msg) bool) {
+	co.next, _ = iter.Pull(func(yield func(struct{}) bool) {
 		co.yield = yield
 		mp.loop(co)
 	})
@@ -66,8 +77,8 @@ func (mp *M) loop(co *coro) {
 			gp = mp.findRunnable()
 		}
 		if gp == nil { // stopping
-			co.yield(msg{kind: msgExit})
-			return
+			co.send(mp, msg{kind: msgExit})
+			return // base resumes us with mp.exiting set
 		}
 		if target := (*coro)(gp.Coro()); target != nil {
 			if len(mp.pool) >= poolMax {
@@ -75,7 +86,8 @@ func (mp *M) loop(co *coro) {
 				return // base sees next() report false and switches to mp.after
 			}
 			mp.pool = append(mp.pool, co)
-			if !co.yield(msg{kind: msgResume, co: target}) {
+			co.send(mp, msg{kind: msgResume, co: target})
+			if mp.exiting {
 				return
 			}
 			continue
@@ -99,13 +111,12 @@ func (mp *M) suspend(gp *g.G) {
 	case next == nil:
 		panic(errStopped)
 	case next.Coro() != nil:
-		if !co.yield(msg{kind: msgResume, co: (*coro)(next.Coro())}) {
-			panic(errStopped)
-		}
+		co.send(mp, msg{kind: msgResume, co: (*coro)(next.Coro())})
 	default:
-		if !co.yield(msg{kind: msgFresh, gp: next}) {
-			panic(errStopped)
-		}
+		co.send(mp, msg{kind: msgFresh, gp: next})
+	}
+	if mp.exiting {
+		panic(errStopped)
 	}
 	// Running again: base has set mp.cur = co.
 	gp.SetCoro(nil)

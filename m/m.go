@@ -41,6 +41,8 @@ type M struct {
 	handoff *g.G    // unstarted G for the coroutine base resumes next
 	after   *coro   // where to switch when a coroutine returned instead of pooling itself
 	curg    *g.G    // the G running now, nil in the scheduler loop
+	out     msg     // a coroutine's request to base, set just before it yields
+	exiting bool    // set by base on msgExit: resumed coroutines return
 	// spawnRun counts the Gs spawned by curg since it last started or
 	// resumed (approximately: inline children reset it); see Spawn.
 	spawnRun uint32
@@ -101,7 +103,9 @@ func (mp *M) base(started chan<- error) {
 	co := mp.newCoro()
 	for {
 		mp.cur = co
-		out, ok := co.next()
+		_, ok := co.next()
+		out := mp.out
+		mp.out = msg{}
 		if !ok {
 			// The coroutine returned rather than join a full pool; it
 			// left its successor in mp.after.
@@ -115,11 +119,15 @@ func (mp *M) base(started chan<- error) {
 			mp.handoff = out.gp
 			co = mp.freshCoro()
 		case msgExit:
+			// Resume every idle coroutine, and the one that asked, with
+			// exiting set: each returns from its loop and its goroutine
+			// ends.
+			mp.exiting = true
 			for _, c := range mp.pool {
-				c.stop()
+				c.next()
 			}
 			mp.pool = nil
-			co.stop()
+			co.next()
 			return
 		}
 	}
