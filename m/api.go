@@ -6,7 +6,7 @@ import (
 )
 
 // The methods of g.Sched: what a running G asks of its M. The G passed in
-// is the one running on mp (mp.curg), except for Ready.
+// is the one running on mp, except for Ready.
 
 // Spawn creates a child G on mp's P: it becomes runnext, and the previous
 // runnext goes to the deque where idle Ps can steal it.

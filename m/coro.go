@@ -103,7 +103,6 @@ func (mp *M) suspend(gp *g.G) {
 	mp.pp.C.Inc(p.Suspends)
 	co := mp.cur
 	gp.SetCoro(unsafe.Pointer(co))
-	mp.curg = nil
 	next := mp.findRunnable() // may park the thread
 	switch {
 	case next == gp:
@@ -120,5 +119,5 @@ func (mp *M) suspend(gp *g.G) {
 	}
 	// Running again: base has set mp.cur = co.
 	gp.SetCoro(nil)
-	mp.curg, mp.spawnRun = gp, 0
+	mp.spawnRun = 0
 }

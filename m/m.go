@@ -40,11 +40,13 @@ type M struct {
 	pool    []*coro // idle scheduler coroutines
 	handoff *g.G    // unstarted G for the coroutine base resumes next
 	after   *coro   // where to switch when a coroutine returned instead of pooling itself
-	curg    *g.G    // the G running now, nil in the scheduler loop
 	out     msg     // a coroutine's request to base, set just before it yields
 	exiting bool    // set by base on msgExit: resumed coroutines return
-	// spawnRun counts the Gs spawned by curg since it last started or
-	// resumed (approximately: inline children reset it); see Spawn.
+	// spawnRun counts the Gs spawned by the running G since it last
+	// started or resumed (approximately: inline children reset it); see
+	// Spawn. The M keeps no pointer to the running G: storing one twice
+	// per G cost two GC write barriers on the hottest path, and nothing
+	// needs it yet.
 	spawnRun uint32
 
 	tick  uint32

@@ -220,10 +220,9 @@ func (mp *M) execute(gp *g.G) {
 		pp.Latency.Record(s.now() - st)
 	}
 	gp.SetThread(&mp.th)
-	prev := mp.curg
-	mp.curg, mp.spawnRun = gp, 0
+	mp.spawnRun = 0
 	perr := run(gp)
-	mp.curg, mp.spawnRun = prev, 0
+	mp.spawnRun = 0
 	mp.finish(gp, perr)
 }
 
