@@ -322,3 +322,37 @@ func TestSpawnLoopBackpressure(t *testing.T) {
 	require.NotZero(t, tot.Backpressures, "a spawning loop that outruns its P must yield")
 	require.NotZero(t, tot.Yields)
 }
+
+// TestWaitDoesNotRunUnrelatedGsInline: a G that yields until its parent
+// has finished a Group.Wait must not be run on top of that Wait (it would
+// wait for the G beneath it forever), and completions another M deferred
+// must reach the waiter. The runtime must finish; a hang fails the test
+// by its timeout (it hangs if Help runs any queued G).
+func TestWaitDoesNotRunUnrelatedGsInline(t *testing.T) {
+	for _, procs := range procsList {
+		t.Run(strconv.Itoa(procs), func(t *testing.T) {
+			rt := newRuntime(t, usched.Config{Procs: procs})
+			for range 50 {
+				var joined atomic.Bool
+				rt.Go(func(gp *usched.G) {
+					var grp usched.Group
+					for range 200 {
+						grp.Go(gp, func(*usched.G) {})
+					}
+					// Queued last, so it is the newest G on the P: the
+					// first thing Wait finds.
+					gp.Go(func(c *usched.G) {
+						for !joined.Load() {
+							c.Yield()
+						}
+					})
+					if err := grp.Wait(gp); err != nil {
+						panic(err)
+					}
+					joined.Store(true)
+				})
+				require.NoError(t, rt.Wait())
+			}
+		})
+	}
+}

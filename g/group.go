@@ -13,12 +13,14 @@ import (
 // Only one G may wait on a Group at a time, and Go and Wait must be called
 // by a running G, passing that G.
 //
-// Waiting never blocks the M: Wait first runs runnable Gs of its own P
-// inline (usually the children just spawned, newest first, as Cilk and
-// oneTBB do), and only when there is nothing local left does it suspend
-// the G, letting the M run other work until the last child wakes it. Nested
-// fork-join to any depth therefore cannot deadlock: every level either runs
-// its children itself or waits for Ms that are running them.
+// Waiting never blocks the M: Wait first runs its own children that are
+// still queued on its P inline (newest first, as Cilk and oneTBB do), and
+// when none is left it suspends the G, letting the M run other work until
+// the last child wakes it. Nested fork-join to any depth therefore cannot
+// deadlock: every level either runs its children itself or waits for Ms
+// that are running them. Wait never runs an unrelated G on top of the
+// waiter, so a G that waits for the waiter in some other way (a Yield loop
+// on a flag) cannot be trapped above it.
 //
 // A child that panics does not crash the program: the panic is recovered,
 // the other children keep running, and Wait returns a *PanicError (use
@@ -63,7 +65,7 @@ func (grp *Group) Wait(gp *G) error {
 	}
 	sched := gp.th.Sched
 	for grp.n.Load() != 0 {
-		if sched.Help(gp) {
+		if sched.Help(gp, grp) {
 			continue
 		}
 		// Nothing local to run: register as the waiter and park. The
@@ -81,17 +83,20 @@ func (grp *Group) Wait(gp *G) error {
 	return grp.takeErr()
 }
 
-// Done records that one child finished, with err (a *PanicError) or nil,
-// and returns the waiter to make runnable when this was the last child.
-// Only package m calls it.
-func (grp *Group) Done(err error) *G {
+// Done records that n children finished, the first with err (a
+// *PanicError) or nil, and returns the waiter to make runnable when they
+// were the last. Package m batches the completions of children that ran on
+// one M into one call, so that a stolen batch of children does not move
+// the counter's cache line between CPUs once per child. Only package m
+// calls it.
+func (grp *Group) Done(n int64, err error) *G {
 	if err != nil {
 		f := grp.fails()
 		f.mu.Lock()
 		f.errs = append(f.errs, err)
 		f.mu.Unlock()
 	}
-	return grp.release()
+	return grp.release(n)
 }
 
 // DropNotRun records that a child was dropped without running (the
@@ -101,13 +106,13 @@ func (grp *Group) DropNotRun() *G {
 	f.mu.Lock()
 	f.notRun++
 	f.mu.Unlock()
-	return grp.release()
+	return grp.release(1)
 }
 
-// release counts one child out; the last one takes the waiter. The Swap
-// pairs with the Store and re-check in Wait (all SC).
-func (grp *Group) release() *G {
-	if grp.n.Add(-1) != 0 {
+// release counts n children out; the last takes the waiter. The Swap pairs
+// with the Store and re-check in Wait (all SC).
+func (grp *Group) release(n int64) *G {
+	if grp.n.Add(-n) != 0 {
 		return nil
 	}
 	return grp.waiter.Swap(nil)

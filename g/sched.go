@@ -11,9 +11,12 @@ type Sched interface {
 	Spawn(gp *G, fn func(*G), grp *Group)
 	// Yield puts gp behind the other runnable Gs of its P and runs them.
 	Yield(gp *G)
-	// Help runs one other runnable G of gp's P inline, on gp's stack, and
-	// reports whether it found one. Used by Group.Wait (work-first join).
-	Help(gp *G) bool
+	// Help runs one child of grp that is queued on gp's P inline, on gp's
+	// stack, and reports whether it found one. Used by Group.Wait
+	// (work-first join). Only grp's own children are run this way: an
+	// unrelated G run on top of the waiter could wait for the waiter
+	// itself and never return.
+	Help(gp *G, grp *Group) bool
 	// Park suspends gp until Ready(gp) is called. A Ready that happens
 	// before Park (after gp registered itself somewhere) is not lost.
 	Park(gp *G)

@@ -67,16 +67,29 @@ func (mp *M) Yield(gp *g.G) {
 	mp.suspend(gp)
 }
 
-// Help runs one unstarted G of mp's P inline and reports whether it found
+// Help runs one queued child of grp inline and reports whether it found
 // one. It is the work-first half of Group.Wait: a waiter runs its own
-// children (newest first) before it considers suspending.
-func (mp *M) Help(gp *g.G) bool {
-	next := mp.pp.RunqGet()
+// children (newest first) before it considers suspending. If the newest
+// queued G is not grp's child (grp's children were stolen or have run),
+// Help puts it back and reports false: run on top of the waiter, an
+// unrelated G that waits for the waiter would never return.
+func (mp *M) Help(gp *g.G, grp *g.Group) bool {
+	pp := mp.pp
+	next := pp.RunqGet()
 	if next == nil {
+		mp.flushDone() // the waiter may be waiting on completions this M deferred
 		return false
 	}
-	mp.pp.C.Inc(p.LocalPops)
+	if next.Group() != grp {
+		pp.RunqPush(next)
+		mp.flushDone()
+		return false
+	}
+	pp.C.Inc(p.LocalPops)
 	mp.execute(next)
+	// A waiter's own children report at once: the waiter checks its count
+	// next, and must not mistake a deferred completion for a running child.
+	mp.flushDone()
 	return true
 }
 

@@ -82,9 +82,11 @@ func (mp *M) loop(co *coro) {
 		}
 		if target := (*coro)(gp.Coro()); target != nil {
 			if len(mp.pool) >= poolMax {
+				mp.flushDone()
 				mp.after = target
 				return // base sees next() report false and switches to mp.after
 			}
+			mp.flushDone()
 			mp.pool = append(mp.pool, co)
 			co.send(mp, msg{kind: msgResume, co: target})
 			if mp.exiting {
@@ -101,6 +103,7 @@ func (mp *M) loop(co *coro) {
 // comes from (a resume queue for Yield, a Group for Wait).
 func (mp *M) suspend(gp *g.G) {
 	mp.pp.C.Inc(p.Suspends)
+	mp.flushDone()
 	co := mp.cur
 	gp.SetCoro(unsafe.Pointer(co))
 	next := mp.findRunnable() // may park the thread

@@ -42,6 +42,11 @@ type M struct {
 	after   *coro   // where to switch when a coroutine returned instead of pooling itself
 	out     msg     // a coroutine's request to base, set just before it yields
 	exiting bool    // set by base on msgExit: resumed coroutines return
+
+	// Completions of doneGrp's children that finished on this M and are
+	// not yet subtracted from its count; see finish and flushDone.
+	doneGrp *g.Group
+	doneN   int64
 	// spawnRun counts the Gs spawned by the running G since it last
 	// started or resumed (approximately: inline children reset it); see
 	// Spawn. The M keeps no pointer to the running G: storing one twice

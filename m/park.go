@@ -40,6 +40,7 @@ func (s *Sched) wakep() {
 func (mp *M) parkM() {
 	s, pp := mp.s, mp.pp
 	mp.stopSpinning()
+	mp.flushDone()
 	pp.C.Inc(p.Parks)
 	pp.C.Publish() // before joining the idle list: see Sched.quiescent
 	mp.park.Store(1)

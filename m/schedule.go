@@ -44,6 +44,9 @@ const (
 	// fairnessTicks, so that a loop resumed by the fairness check spawns
 	// about as many Gs as its P ran meanwhile.
 	backpressureSpawns = 64
+	// doneBatchMax bounds how many completions of one Group an M defers
+	// (see finish).
+	doneBatchMax = 64
 	// globalBatchMax bounds how many Gs one M takes from the global queue.
 	globalBatchMax = 64
 )
@@ -83,6 +86,7 @@ func (mp *M) findRunnable() *g.G {
 	for {
 		mp.tick++
 		if mp.tick%fairnessTicks == 0 {
+			mp.flushDone()
 			pp.C.Publish()
 			if gp := mp.takeResume(); gp != nil {
 				return mp.found(gp)
@@ -95,6 +99,7 @@ func (mp *M) findRunnable() *g.G {
 			pp.C.Inc(p.LocalPops)
 			return mp.found(gp)
 		}
+		mp.flushDone() // nothing local left: whoever waits on our batch must hear of it now
 		if gp := mp.takeResume(); gp != nil {
 			return mp.found(gp)
 		}
@@ -215,6 +220,9 @@ func (mp *M) execute(gp *g.G) {
 		mp.dropNotRun(gp)
 		return
 	}
+	if mp.doneGrp != nil && gp.Group() != mp.doneGrp {
+		mp.flushDone() // deferred completions wait only while siblings run
+	}
 	pp.C.Inc(p.RanGs)
 	if st := gp.Stamp(); st != 0 {
 		pp.Latency.Record(s.now() - st)
@@ -249,12 +257,40 @@ func (mp *M) finish(gp *g.G, perr *g.PanicError) {
 		pp.C.Inc(p.PanickedGs)
 		err = perr
 	}
-	if grp != nil {
-		if w := grp.Done(err); w != nil {
+	switch {
+	case grp == nil:
+		if err != nil {
+			mp.s.recordErr(err)
+		}
+	case err != nil:
+		mp.flushDone()
+		if w := grp.Done(1, err); w != nil {
 			mp.ready(w)
 		}
-	} else if err != nil {
-		mp.s.recordErr(err)
+	default:
+		if grp != mp.doneGrp {
+			mp.flushDone()
+			mp.doneGrp = grp
+		}
+		mp.doneN++
+		if mp.doneN == doneBatchMax {
+			mp.flushDone()
+		}
+	}
+}
+
+// flushDone reports the completions finish deferred (see Group.Done). It
+// runs before the M starts a G that is not a sibling of the deferred ones,
+// looks beyond its local deque, suspends, switches coroutines or parks: a
+// waiter is kept waiting only while its other children run.
+func (mp *M) flushDone() {
+	grp, n := mp.doneGrp, mp.doneN
+	if grp == nil {
+		return
+	}
+	mp.doneGrp, mp.doneN = nil, 0
+	if w := grp.Done(n, nil); w != nil {
+		mp.ready(w)
 	}
 }
 
