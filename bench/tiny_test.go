@@ -39,6 +39,28 @@ func BenchmarkTinyTasks(b *testing.B) {
 		checkCount(b, &n)
 	})
 
+	b.Run("usched-procs1", func(b *testing.B) {
+		// The same fork-join loop on a single P: no G crosses a CPU. The
+		// gap to "usched" is what moving tiny Gs (and the shared counter)
+		// between CPUs costs.
+		rt := newRuntime(b, usched.Config{Procs: 1})
+		var n atomic.Int64
+		inc := func(*usched.G) { n.Add(1) }
+		b.ReportAllocs()
+		b.ResetTimer()
+		N := b.N
+		rt.Go(func(gp *usched.G) {
+			for range N {
+				gp.Go(inc)
+			}
+		})
+		if err := rt.Wait(); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		checkCount(b, &n)
+	})
+
 	b.Run("usched-external", func(b *testing.B) {
 		// Submission from outside the runtime: Runtime.Go from the
 		// benchmark goroutine (the global queue).
