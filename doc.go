@@ -5,7 +5,7 @@
 // lengths, scheduling latency), and, in later versions, microsecond
 // preemption quanta, priorities and policies.
 //
-//   - A G is a task: a func(*G). An unstarted G is a 64-byte descriptor
+//   - A G is a task: a func(*G). An unstarted G is a 48-byte descriptor
 //     with no stack; it runs inline on a scheduler stack unless it
 //     suspends (Yield, Group.Wait), and only then holds a stack of its
 //     own, like a goroutine.

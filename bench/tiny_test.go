@@ -18,48 +18,12 @@ import (
 // Every sub-benchmark submits b.N tasks, then waits for all of them, then
 // checks that the counter is b.N.
 func BenchmarkTinyTasks(b *testing.B) {
-	b.Run("usched", func(b *testing.B) {
-		// Fork-join: one root G spawns every task with G.Go onto its own
-		// P; the other Ps steal from it.
-		rt := newRuntime(b, usched.Config{})
-		var n atomic.Int64
-		inc := func(*usched.G) { n.Add(1) }
-		b.ReportAllocs()
-		b.ResetTimer()
-		N := b.N
-		rt.Go(func(gp *usched.G) {
-			for range N {
-				gp.Go(inc)
-			}
-		})
-		if err := rt.Wait(); err != nil {
-			b.Fatal(err)
-		}
-		b.StopTimer()
-		checkCount(b, &n)
-	})
-
-	b.Run("usched-procs1", func(b *testing.B) {
-		// The same fork-join loop on a single P: no G crosses a CPU. The
-		// gap to "usched" is what moving tiny Gs (and the shared counter)
-		// between CPUs costs.
-		rt := newRuntime(b, usched.Config{Procs: 1})
-		var n atomic.Int64
-		inc := func(*usched.G) { n.Add(1) }
-		b.ReportAllocs()
-		b.ResetTimer()
-		N := b.N
-		rt.Go(func(gp *usched.G) {
-			for range N {
-				gp.Go(inc)
-			}
-		})
-		if err := rt.Wait(); err != nil {
-			b.Fatal(err)
-		}
-		b.StopTimer()
-		checkCount(b, &n)
-	})
+	// Fork-join: one root G spawns every task with G.Go onto its own P;
+	// the other Ps steal from it.
+	b.Run("usched", func(b *testing.B) { benchSpawnLoop(b, usched.Config{}) })
+	// The same loop on a single P: no G crosses a CPU. The gap to "usched"
+	// is what moving tiny Gs (and the shared counter) between CPUs costs.
+	b.Run("usched-procs1", func(b *testing.B) { benchSpawnLoop(b, usched.Config{Procs: 1}) })
 
 	b.Run("usched-external", func(b *testing.B) {
 		// Submission from outside the runtime: Runtime.Go from the
@@ -184,4 +148,25 @@ func checkCount(b *testing.B, n *atomic.Int64) {
 	if got := n.Load(); got != int64(b.N) {
 		b.Fatalf("counter = %d after %d tasks", got, b.N)
 	}
+}
+
+// benchSpawnLoop is TinyTasks' fork-join case: one root G spawns b.N tasks
+// with G.Go, each incrementing a shared counter.
+func benchSpawnLoop(b *testing.B, cfg usched.Config) {
+	rt := newRuntime(b, cfg)
+	var n atomic.Int64
+	inc := func(*usched.G) { n.Add(1) }
+	b.ReportAllocs()
+	b.ResetTimer()
+	N := b.N
+	rt.Go(func(gp *usched.G) {
+		for range N {
+			gp.Go(inc)
+		}
+	})
+	if err := rt.Wait(); err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	checkCount(b, &n)
 }
