@@ -71,6 +71,37 @@
 // futex wake; the parker stores 1, re-checks, and sleeps only while the
 // word is still 1.
 //
+// # Spawn storms and joins
+//
+// Four mechanisms, each measured (bench/RESULTS.md), go beyond the plain
+// design in DESIGN.md:
+//
+//   - Free descriptors travel: a P whose free list is full hands half of
+//     it to the runtime's p.FreePool, and a P with none takes a batch from
+//     there before it allocates. Without it one spawning P and one running
+//     P never meet, and the spawner allocates a fresh descriptor per G.
+//   - Overflow: when a P's deque passes overflowLen while an M is idle or
+//     spinning, its owner moves the overflowBatch oldest Gs to the global
+//     queue in one exchange (Go's runqputslow). Thieves steal from a deque
+//     one CAS at a time and must re-read its bottom for each G (see package
+//     steal), which costs both sides a cache-line transfer per G.
+//   - Backpressure: a G that has spawned more than backpressureSpawns Gs
+//     since it last ran, while its P's deque holds more than
+//     backpressureLen and nobody can help, yields. A spawning loop would
+//     otherwise queue without bound, and a million queued Gs cost GC
+//     marking and page faults for each. Gs that spawn a few children never
+//     yield this way (yielding gives a G a stack).
+//   - Deferred completions: an M counts the completions of one Group's
+//     children that it ran and reports them to the Group once, before it
+//     runs anything that is not their sibling, looks beyond its deque,
+//     suspends, switches or parks. A batch of stolen children then moves
+//     the Group's counter between CPUs once, not once per child.
+//
+// Group.Wait runs only the waiting group's own queued children inline
+// (Help); anything else on the deque is left to the scheduler loop, on a
+// stack of its own. An unrelated G run on top of a waiter might wait for
+// that waiter (a Yield loop on a flag) and never return.
+//
 // Ms park and wake on a futex word of their own, through unix.Syscall so
 // that Go can take the M's P back during the sleep. Waking a locked
 // goroutine through a Go channel costs 10-30 µs (golang/go#21827).
