@@ -11,7 +11,7 @@ go vet ./...
 (cd bench && go vet ./...)
 
 echo "== go test -race (library packages)"
-go test -race -short -count=1 -timeout 15m "${lib[@]}"
+go test -race -short -count=1 -cpu 1,2,4 -timeout 15m "${lib[@]}"
 
 echo "== go test (all packages, full sizes)"
 go test -count=1 -timeout 15m ./...
