@@ -25,9 +25,10 @@
 //
 //   - A *G is valid only while its function runs; the descriptor is
 //     recycled afterwards. Call its methods only from that G.
-//   - A G must not call runtime.LockOSThread, must not block for long in
+//   - A G must not call runtime.LockOSThread and must not block for long in
 //     system calls or on Go channels or mutexes (it would hold its M and
-//     P), and must not call Runtime.Wait or Runtime.Close.
+//     P). Runtime.Wait and Runtime.Close return ErrInG when called from a
+//     G; a G waits for other Gs with a Group.
 //   - Runtime.Go may be called from anywhere, including from a G.
 //
 // # Panics

@@ -158,3 +158,19 @@ func TestCloseUnderLoad(t *testing.T) {
 		})
 	}
 }
+
+// TestWaitFromG: Wait and Close called from inside a G return ErrInG
+// instead of blocking the M that must run the Gs they wait for.
+func TestWaitFromG(t *testing.T) {
+	requireLinux(t)
+	rt := newRuntime(t, usched.Config{Procs: 1})
+	var waitErr, closeErr error
+	rt.Go(func(*usched.G) {
+		waitErr = rt.Wait()
+		closeErr = rt.Close()
+	})
+	require.NoError(t, rt.Wait())
+	require.ErrorIs(t, waitErr, usched.ErrInG)
+	require.ErrorIs(t, closeErr, usched.ErrInG)
+	require.NoError(t, rt.Close(), "the Close from the G did not count")
+}

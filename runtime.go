@@ -1,6 +1,8 @@
 package usched
 
 import (
+	"errors"
+
 	"github.com/usched/usched/g"
 	"github.com/usched/usched/m"
 )
@@ -26,6 +28,11 @@ type NotRunError = g.NotRunError
 
 // ErrClosed is returned by TryGo after Close, and wrapped by NotRunError.
 var ErrClosed = g.ErrClosed
+
+// ErrInG is returned by Wait and Close when called from a G: waiting there
+// would block the M that has to run the Gs being waited for. Use a Group
+// to wait from a G.
+var ErrInG = errors.New("usched: Wait or Close called from a G; use a Group to wait inside the runtime")
 
 // Runtime is one instance of the scheduler: Procs Ms, each a locked and
 // pinned OS thread holding one P. Its methods are safe for concurrent use.
@@ -71,9 +78,12 @@ func (rt *Runtime) TryGo(fn func(*G)) error {
 // Wait blocks until every G submitted so far, and every G they spawned,
 // has finished. It returns nil, or the failures of Gs not in a Group since
 // the previous Wait: a *PanicError per panic and a *NotRunError for Gs not
-// run after Close, joined by errors.Join when there are several. Wait must
-// be called from a goroutine, not from a G (a G would block its own M).
+// run after Close, joined by errors.Join when there are several. Called
+// from a G, where it would block the M it waits for, it returns ErrInG.
 func (rt *Runtime) Wait() error {
+	if rt.s.OnM() {
+		return ErrInG
+	}
 	return rt.s.Wait()
 }
 
@@ -84,9 +94,13 @@ func (rt *Runtime) Wait() error {
 // others), as are children spawned after Close. Close then stops every M;
 // when it returns, no goroutine or OS thread of the runtime is left. It
 // returns the failures not yet collected by Wait, or ErrClosed if Close was
-// already called. For a graceful finish, call Wait before Close. Close
-// must not be called from a G.
+// already called. For a graceful finish, call Wait before Close. Called
+// from a G it returns ErrInG. A G that never returns makes Close wait
+// forever, as it would make Wait.
 func (rt *Runtime) Close() error {
+	if rt.s.OnM() {
+		return ErrInG
+	}
 	return rt.s.Close()
 }
 

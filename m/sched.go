@@ -34,7 +34,6 @@ type Sched struct {
 
 	submitted atomic.Uint64 // Gs accepted by Submit
 	rejected  atomic.Uint64 // Submit calls refused after Close
-	extID     atomic.Uint64 // sequence of submitted Gs, for sampling
 
 	qwaiters atomic.Int32 // goroutines in waitQuiescent
 	qmu      sync.Mutex
@@ -107,8 +106,7 @@ func (s *Sched) Submit(fn func(*g.G)) error {
 		s.rejected.Add(1)
 		return ErrClosed
 	}
-	s.submitted.Add(1)
-	id := s.extID.Add(1)
+	id := s.submitted.Add(1)
 	var stamp int64
 	if id%p.SampleEvery == 0 {
 		stamp = s.now()
@@ -152,6 +150,21 @@ func (s *Sched) Close() error {
 	s.qmu.Unlock()
 	releaseGOMAXPROCS(int(s.procs))
 	return s.takeErr()
+}
+
+// OnM reports whether the caller runs on one of this runtime's M threads,
+// that is, in a G. Wait and Close use it to refuse to block an M.
+func (s *Sched) OnM() bool {
+	tid := gettid()
+	if tid == 0 {
+		return false // no thread IDs on this system
+	}
+	for _, mp := range s.ms {
+		if mp.TID() == tid {
+			return true
+		}
+	}
+	return false
 }
 
 // Closed reports whether Close has been called.
