@@ -95,23 +95,7 @@ func BenchmarkTinyTasks(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer pool.ReleaseTimeout(10 * time.Second)
-		var n atomic.Int64
-		var wg sync.WaitGroup
-		task := func() {
-			n.Add(1)
-			wg.Done()
-		}
-		b.ReportAllocs()
-		b.ResetTimer()
-		for range b.N {
-			wg.Add(1)
-			if err := pool.Submit(task); err != nil {
-				b.Fatal(err)
-			}
-		}
-		wg.Wait()
-		b.StopTimer()
-		checkCount(b, &n)
+		benchPool(b, func(task func()) error { return pool.Submit(task) })
 	})
 
 	b.Run("pond", func(b *testing.B) {
@@ -123,23 +107,7 @@ func BenchmarkTinyTasks(b *testing.B) {
 		// unbounded (0) 815-870.
 		pool := pond.NewPool(max(1, runtime.GOMAXPROCS(0)-1))
 		defer pool.StopAndWait()
-		var n atomic.Int64
-		var wg sync.WaitGroup
-		task := func() {
-			n.Add(1)
-			wg.Done()
-		}
-		b.ReportAllocs()
-		b.ResetTimer()
-		for range b.N {
-			wg.Add(1)
-			if err := pool.Go(task); err != nil {
-				b.Fatal(err)
-			}
-		}
-		wg.Wait()
-		b.StopTimer()
-		checkCount(b, &n)
+		benchPool(b, func(task func()) error { return pool.Go(task) })
 	})
 }
 
@@ -167,6 +135,28 @@ func benchSpawnLoop(b *testing.B, cfg usched.Config) {
 	if err := rt.Wait(); err != nil {
 		b.Fatal(err)
 	}
+	b.StopTimer()
+	checkCount(b, &n)
+}
+
+// benchPool is TinyTasks for a worker pool: b.N tasks submitted with
+// submit, each incrementing a shared counter, joined with a WaitGroup.
+func benchPool(b *testing.B, submit func(func()) error) {
+	var n atomic.Int64
+	var wg sync.WaitGroup
+	task := func() {
+		n.Add(1)
+		wg.Done()
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		wg.Add(1)
+		if err := submit(task); err != nil {
+			b.Fatal(err)
+		}
+	}
+	wg.Wait()
 	b.StopTimer()
 	checkCount(b, &n)
 }
