@@ -57,8 +57,8 @@ type PStats struct {
 	Spins         uint64 // spin rounds while searching for work
 	Yields        uint64 // G.Yield calls (and preemption polls that yielded)
 	Suspends      uint64 // Gs that suspended (Yield, Group.Wait)
-	OverflowGs    uint64 // Gs moved from this P's overlong deque to the global queue for idle Ms
-	Backpressures uint64 // spawns that yielded the spawning loop because this P's deque was overlong
+	OverflowGs    uint64 // Gs moved from this P's overlong deque to the global queue for other Ms
+	Backpressures uint64 // spawns that yielded the spawning G because every queue was overlong
 	RunqGs        int    // Gs queued on this P now (racy snapshot)
 }
 

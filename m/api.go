@@ -34,22 +34,23 @@ func (mp *M) Spawn(parent *g.G, fn func(*g.G), grp *g.Group) {
 	pp.RunqPut(gp)
 	// Go's wakep condition: an idle M exists and nobody is already
 	// searching. Two plain loads on the fast path.
-	idle, spinning := s.nidle.Load(), s.nspinning.Load()
-	if idle != 0 && spinning == 0 {
+	if s.nidle.Load() != 0 && s.nspinning.Load() == 0 {
 		s.wakep()
 	}
 	if n := pp.RunqLen(); n > overflowLen {
-		if idle != 0 || spinning != 0 {
+		if s.procs > 1 && s.global.Len() < backpressureLen*int64(s.procs) {
+			// Overflow: hand the oldest Gs to the other Ms in a batch
+			// they take without touching this deque (see overflow).
 			mp.overflow()
 		} else if n > backpressureLen && mp.spawnRun > backpressureSpawns {
-			// Backpressure: a spawning loop outruns its P and no M is free
-			// to help. Yield so that the P runs some of the queue (newest
-			// first) before more is spawned: the queue, and the memory of
-			// its pending Gs, stay bounded instead of growing with the
-			// loop. Only a G that itself spawned backpressureSpawns Gs
-			// since it last started or resumed yields: yielding gives a G
-			// a stack, which a G that spawns a few children must not pay
-			// for.
+			// Backpressure: a spawning loop outruns every P (or there is
+			// only this one). Yield so that the P runs some of the queue
+			// (newest first) before more is spawned: the queues, and the
+			// memory of their pending Gs, stay bounded instead of growing
+			// with the loop. Only a G that itself spawned
+			// backpressureSpawns Gs since it last started or resumed
+			// yields: yielding gives a G a stack, which a G that spawns a
+			// few children must not pay for.
 			pp.C.Inc(p.Backpressures)
 			mp.Yield(parent)
 			return

@@ -80,14 +80,16 @@
 //     it to the runtime's p.FreePool, and a P with none takes a batch from
 //     there before it allocates. Without it one spawning P and one running
 //     P never meet, and the spawner allocates a fresh descriptor per G.
-//   - Overflow: when a P's deque passes overflowLen while an M is idle or
-//     spinning, its owner moves the overflowBatch oldest Gs to the global
-//     queue in one exchange (Go's runqputslow). Thieves steal from a deque
-//     one CAS at a time and must re-read its bottom for each G (see package
-//     steal), which costs both sides a cache-line transfer per G.
+//   - Overflow: when a P's deque passes overflowLen and the global queue
+//     holds less than backpressureLen Gs per P, the owner moves the
+//     overflowBatch oldest Gs to the global queue in one exchange (Go's
+//     runqputslow). Thieves steal from a deque one CAS at a time and must
+//     re-read its bottom for each G (see package steal), which costs both
+//     sides a cache-line transfer per G.
 //   - Backpressure: a G that has spawned more than backpressureSpawns Gs
 //     since it last ran, while its P's deque holds more than
-//     backpressureLen and nobody can help, yields. A spawning loop would
+//     backpressureLen and the global queue is full (or there is one P),
+//     yields. A spawning loop would
 //     otherwise queue without bound, and a million queued Gs cost GC
 //     marking and page faults for each. Gs that spawn a few children never
 //     yield this way (yielding gives a G a stack).

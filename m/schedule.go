@@ -29,16 +29,19 @@ const (
 	// the victims, so that it does not hammer their deques' cache lines.
 	spinPauses = 32
 	// overflowLen and overflowBatch: when a P's deque holds more than
-	// overflowLen Gs while some M is idle or searching, its owner moves the
+	// overflowLen Gs and the global queue is short, its owner moves the
 	// overflowBatch oldest to the global queue in one exchange (Go's
 	// runqputslow does the same when its runq is full). Stealing from a
 	// deque that its owner is pushing to costs a cache-line transfer per G
 	// on both sides (each Steal must re-read bottom, see package steal);
-	// taking a batch from the global queue costs the thieves none of that.
+	// taking a batch from the global queue costs the thieves none of that,
+	// and the spawning P keeps spawning instead of running the tasks it
+	// made (measured: 108 -> 76 ns a task for a spawning loop on 2 Ps).
 	overflowLen   = 256
 	overflowBatch = 128
 	// backpressureLen: a G that spawns while its P's deque holds more than
-	// this many Gs, and no M is free to take some, yields (see Spawn).
+	// this many Gs, and the global queue already holds backpressureLen per
+	// P, yields (see Spawn).
 	backpressureLen = 1024
 	// backpressureSpawns: only a G that spawned more than this many since
 	// it last started or resumed counts as a spawning loop. Larger than
