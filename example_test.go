@@ -141,3 +141,39 @@ func ExampleG_Yield() {
 	fmt.Println(len(log), "steps, alternated:", alternated)
 	// Output: 6 steps, alternated: true
 }
+
+// Stats reads the per-P counters without slowing the Ms down: Gs run,
+// steals in and out, the steal matrix, parks, the scheduling latency.
+func ExampleRuntime_Stats() {
+	rt, err := usched.New(usched.Config{Procs: 2})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer rt.Close()
+
+	rt.Go(func(gp *usched.G) {
+		for range 10_000 {
+			gp.Go(func(*usched.G) {})
+		}
+	})
+	_ = rt.Wait()
+
+	st := rt.Stats() // exact once the runtime is idle
+	tot := st.Total()
+	var matrix uint64
+	for _, row := range st.StealMatrix {
+		for _, n := range row {
+			matrix += n
+		}
+	}
+	fmt.Println("Ps:", len(st.Ps))
+	fmt.Println("Gs run:", tot.RanGs)
+	fmt.Println("steals in = steals out = matrix:", tot.StolenGs == tot.StolenFromGs && tot.StolenGs == matrix)
+	fmt.Println("latency sampled:", st.SchedLatency.Count() > 0)
+	// Output:
+	// Ps: 2
+	// Gs run: 10001
+	// steals in = steals out = matrix: true
+	// latency sampled: true
+}
