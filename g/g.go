@@ -8,6 +8,9 @@ import (
 // G is a user task: a function plus the few words the scheduler needs.
 // An unstarted G owns no stack; it is 48 bytes on 64-bit platforms.
 //
+// The scheduler's accessors are package functions (Init, Link, ...), not
+// methods, so that the public usched.G shows only Go, Yield, Check and ID.
+//
 // Field ownership: fn, group and stamp are written by the spawner
 // before the G is published to a queue, and read by the M that runs it
 // (the queue's atomics order the two). th and co are written only by the
@@ -27,7 +30,7 @@ type G struct {
 // co is nil for every G not suspended, so neither is written here: each
 // pointer store costs a write barrier while the GC is marking, and fork-join
 // code keeps the GC marking much of the time.
-func (gp *G) Init(fn func(*G), grp *Group, stamp int64) {
+func Init(gp *G, fn func(*G), grp *Group, stamp int64) {
 	gp.fn = fn
 	gp.group = grp
 	gp.stamp = stamp
@@ -35,7 +38,7 @@ func (gp *G) Init(fn func(*G), grp *Group, stamp int64) {
 
 // Release drops a finished G's references to user data (its function and
 // group) so that they can be collected while the G sits in a free list.
-func (gp *G) Release() {
+func Release(gp *G) {
 	gp.fn = nil
 	gp.group = nil
 }
@@ -46,36 +49,36 @@ func (gp *G) Release() {
 // bytes and a million queued Gs within 48 MB.
 func (gp *G) ID() uint64 { return uint64(uintptr(unsafe.Pointer(gp))) }
 
-// Func returns the G's function (for the M that runs it).
-func (gp *G) Func() func(*G) { return gp.fn }
+// Func returns gp's function (for the M that runs it).
+func Func(gp *G) func(*G) { return gp.fn }
 
-// Group returns the fork-join group the G reports to, or nil.
-func (gp *G) Group() *Group { return gp.group }
+// GroupOf returns the fork-join group gp reports to, or nil.
+func GroupOf(gp *G) *Group { return gp.group }
 
-// Stamp returns the sampled runnable-since time, or 0.
-func (gp *G) Stamp() int64 { return gp.stamp }
+// Stamp returns gp's sampled runnable-since time, or 0.
+func Stamp(gp *G) int64 { return gp.stamp }
 
-// Thread returns the M the G runs on (nil while unstarted).
-func (gp *G) Thread() *Thread { return gp.th }
+// ThreadOf returns the M gp runs on (nil while unstarted).
+func ThreadOf(gp *G) *Thread { return gp.th }
 
 // SetThread binds the G to th. Only the M about to run gp calls it. The
 // store is skipped when th is already set (a descriptor recycled on the
 // same M) to save its write barrier.
-func (gp *G) SetThread(th *Thread) {
+func SetThread(gp *G, th *Thread) {
 	if gp.th != th {
 		gp.th = th
 	}
 }
 
 // Coro returns the coroutine holding a suspended G's stack, or nil.
-func (gp *G) Coro() unsafe.Pointer { return gp.co }
+func Coro(gp *G) unsafe.Pointer { return gp.co }
 
 // SetCoro records (or clears, with nil) the coroutine holding gp's stack.
 // Only gp's M calls it.
-func (gp *G) SetCoro(co unsafe.Pointer) { gp.co = co }
+func SetCoro(gp *G, co unsafe.Pointer) { gp.co = co }
 
 // Link returns the intrusive queue link; only package p's queues use it.
-func (gp *G) Link() *atomic.Pointer[G] { return &gp.link }
+func Link(gp *G) *atomic.Pointer[G] { return &gp.link }
 
 // Go spawns a child G running fn on the current P. The child may be stolen
 // by another P before it starts. Go is cheap (tens of nanoseconds) and never

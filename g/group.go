@@ -83,13 +83,13 @@ func (grp *Group) Wait(gp *G) error {
 	return grp.takeErr()
 }
 
-// Done records that n children finished, the first with err (a
+// Done records in grp that n children finished, the first with err (a
 // *PanicError) or nil, and returns the waiter to make runnable when they
 // were the last. Package m batches the completions of children that ran on
 // one M into one call, so that a stolen batch of children does not move
 // the counter's cache line between CPUs once per child. Only package m
 // calls it.
-func (grp *Group) Done(n int64, err error) *G {
+func Done(grp *Group, n int64, err error) *G {
 	if err != nil {
 		f := grp.fails()
 		f.mu.Lock()
@@ -99,9 +99,9 @@ func (grp *Group) Done(n int64, err error) *G {
 	return grp.release(n)
 }
 
-// DropNotRun records that a child was dropped without running (the
+// DropNotRun records in grp that a child was dropped without running (the
 // runtime was closed) and returns the waiter to wake, as Done does.
-func (grp *Group) DropNotRun() *G {
+func DropNotRun(grp *Group) *G {
 	f := grp.fails()
 	f.mu.Lock()
 	f.notRun++

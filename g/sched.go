@@ -27,7 +27,7 @@ type Sched interface {
 	Preempted(gp *G)
 }
 
-// Thread is the per-M record a running G reaches through G.Thread: the
+// Thread is the per-M record a running G reaches through ThreadOf: the
 // scheduler interface and the preempt word. It is allocated by package m,
 // one per M, and never moves.
 type Thread struct {

@@ -16,7 +16,7 @@ func (mp *M) Spawn(parent *g.G, fn func(*g.G), grp *g.Group) {
 	if s.closed.Load() {
 		pp.C.Inc(p.NotRunGs)
 		if grp != nil {
-			if w := grp.DropNotRun(); w != nil {
+			if w := g.DropNotRun(grp); w != nil {
 				mp.ready(w)
 			}
 		} else {
@@ -30,7 +30,7 @@ func (mp *M) Spawn(parent *g.G, fn func(*g.G), grp *g.Group) {
 	if id%p.SampleEvery == 0 {
 		stamp = s.now()
 	}
-	gp.Init(fn, grp, stamp)
+	g.Init(gp, fn, grp, stamp)
 	pp.RunqPut(gp)
 	// Go's wakep condition: an idle M exists and nobody is already
 	// searching. Two plain loads on the fast path.
@@ -81,7 +81,7 @@ func (mp *M) Help(gp *g.G, grp *g.Group) bool {
 		mp.flushDone() // the waiter may be waiting on completions this M deferred
 		return false
 	}
-	if next.Group() != grp {
+	if g.GroupOf(next) != grp {
 		pp.RunqPush(next)
 		mp.flushDone()
 		return false
@@ -102,7 +102,7 @@ func (mp *M) Park(gp *g.G) {
 // Ready makes the parked gp runnable on its M. Any thread: from outside the
 // runtime it goes through the M's remote resume queue and wakes the M.
 func (mp *M) Ready(gp *g.G) {
-	owner := gp.Thread().Sched.(*M)
+	owner := g.ThreadOf(gp).Sched.(*M)
 	owner.remote.Push(gp)
 	owner.unpark()
 }

@@ -80,7 +80,7 @@ func (mp *M) loop(co *coro) {
 			co.send(mp, msg{kind: msgExit})
 			return // base resumes us with mp.exiting set
 		}
-		if target := (*coro)(gp.Coro()); target != nil {
+		if target := (*coro)(g.Coro(gp)); target != nil {
 			if len(mp.pool) >= poolMax {
 				mp.flushDone()
 				mp.after = target
@@ -105,15 +105,15 @@ func (mp *M) suspend(gp *g.G) {
 	mp.pp.C.Inc(p.Suspends)
 	mp.flushDone()
 	co := mp.cur
-	gp.SetCoro(unsafe.Pointer(co))
+	g.SetCoro(gp, unsafe.Pointer(co))
 	next := mp.findRunnable() // may park the thread
 	switch {
 	case next == gp:
 		// gp itself was readied while we looked: no switch at all.
 	case next == nil:
 		panic(errStopped)
-	case next.Coro() != nil:
-		co.send(mp, msg{kind: msgResume, co: (*coro)(next.Coro())})
+	case g.Coro(next) != nil:
+		co.send(mp, msg{kind: msgResume, co: (*coro)(g.Coro(next))})
 	default:
 		co.send(mp, msg{kind: msgFresh, gp: next})
 	}
@@ -121,6 +121,6 @@ func (mp *M) suspend(gp *g.G) {
 		panic(errStopped)
 	}
 	// Running again: base has set mp.cur = co.
-	gp.SetCoro(nil)
+	g.SetCoro(gp, nil)
 	mp.spawnRun = 0
 }

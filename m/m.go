@@ -18,7 +18,7 @@ import (
 // wakep under s.idleMu while the M is on the idle list; everything else is
 // owned by the M's thread.
 type M struct {
-	th  g.Thread // the record Gs reach through G.Thread; th.Sched is this M
+	th  g.Thread // the record its Gs reach through g.ThreadOf; th.Sched is this M
 	s   *Sched
 	pp  *p.P
 	id  int

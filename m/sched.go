@@ -112,7 +112,7 @@ func (s *Sched) Submit(fn func(*g.G)) error {
 		stamp = s.now()
 	}
 	gp := new(g.G)
-	gp.Init(fn, nil, stamp)
+	g.Init(gp, fn, nil, stamp)
 	s.global.Put(gp)
 	s.inflight.Add(-1)
 	s.wakep()

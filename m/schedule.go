@@ -69,7 +69,7 @@ func (mp *M) overflow() {
 		if first == nil {
 			first = gp
 		} else {
-			last.Link().Store(gp)
+			g.Link(last).Store(gp)
 		}
 		last = gp
 	}
@@ -228,14 +228,14 @@ func (mp *M) execute(gp *g.G) {
 		mp.dropNotRun(gp)
 		return
 	}
-	if mp.doneGrp != nil && gp.Group() != mp.doneGrp {
+	if mp.doneGrp != nil && g.GroupOf(gp) != mp.doneGrp {
 		mp.flushDone() // deferred completions wait only while siblings run
 	}
 	pp.C.Inc(p.RanGs)
-	if st := gp.Stamp(); st != 0 {
+	if st := g.Stamp(gp); st != 0 {
 		pp.Latency.Record(s.now() - st)
 	}
-	gp.SetThread(&mp.th)
+	g.SetThread(gp, &mp.th)
 	mp.spawnRun = 0
 	perr := run(gp)
 	mp.spawnRun = 0
@@ -250,7 +250,7 @@ func run(gp *g.G) (perr *g.PanicError) {
 			perr = &g.PanicError{GID: gp.ID(), Value: r, Stack: debug.Stack()}
 		}
 	}()
-	gp.Func()(gp)
+	g.Func(gp)(gp)
 	return nil
 }
 
@@ -258,7 +258,7 @@ func run(gp *g.G) (perr *g.PanicError) {
 func (mp *M) finish(gp *g.G, perr *g.PanicError) {
 	pp := mp.pp
 	pp.C.Inc(p.FinishedGs)
-	grp := gp.Group()
+	grp := g.GroupOf(gp)
 	pp.FreeG(gp)
 	var err error
 	if perr != nil {
@@ -272,7 +272,7 @@ func (mp *M) finish(gp *g.G, perr *g.PanicError) {
 		}
 	case err != nil:
 		mp.flushDone()
-		if w := grp.Done(1, err); w != nil {
+		if w := g.Done(grp, 1, err); w != nil {
 			mp.ready(w)
 		}
 	default:
@@ -287,7 +287,7 @@ func (mp *M) finish(gp *g.G, perr *g.PanicError) {
 	}
 }
 
-// flushDone reports the completions finish deferred (see Group.Done). It
+// flushDone reports the completions finish deferred (see g.Done). It
 // runs before the M starts a G that is not a sibling of the deferred ones,
 // looks beyond its local deque, suspends, switches coroutines or parks: a
 // waiter is kept waiting only while its other children run.
@@ -297,7 +297,7 @@ func (mp *M) flushDone() {
 		return
 	}
 	mp.doneGrp, mp.doneN = nil, 0
-	if w := grp.Done(n, nil); w != nil {
+	if w := g.Done(grp, n, nil); w != nil {
 		mp.ready(w)
 	}
 }
@@ -306,10 +306,10 @@ func (mp *M) flushDone() {
 // closed, and tells whoever waits for it.
 func (mp *M) dropNotRun(gp *g.G) {
 	mp.pp.C.Inc(p.NotRunGs)
-	grp := gp.Group()
+	grp := g.GroupOf(gp)
 	mp.pp.FreeG(gp)
 	if grp != nil {
-		if w := grp.DropNotRun(); w != nil {
+		if w := g.DropNotRun(grp); w != nil {
 			mp.ready(w)
 		}
 	} else {
@@ -319,7 +319,7 @@ func (mp *M) dropNotRun(gp *g.G) {
 
 // ready makes the parked gp runnable; mp is the M running the caller.
 func (mp *M) ready(gp *g.G) {
-	owner := gp.Thread().Sched.(*M)
+	owner := g.ThreadOf(gp).Sched.(*M)
 	if owner == mp {
 		mp.local.Push(gp)
 		return

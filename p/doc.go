@@ -9,7 +9,7 @@
 //
 // # Invariants
 //
-//   - Only unstarted Gs (no stack, G.Coro() == nil) are ever put in a P's
+//   - Only unstarted Gs (no stack, g.Coro(G) == nil) are ever put in a P's
 //     runnext or deque: those are the Gs that may be stolen. A G that has
 //     suspended is bound to its M and goes to that M's resume queue.
 //   - Owner-only fields (counters, free list, ID sequence) are touched

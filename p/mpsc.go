@@ -34,31 +34,31 @@ func (q *MPSC) Init() {
 
 // Push appends gp. Any thread.
 func (q *MPSC) Push(gp *g.G) {
-	gp.Link().Store(nil)
+	g.Link(gp).Store(nil)
 	prev := q.tail.Swap(gp) // serialisation point among producers
-	prev.Link().Store(gp)   // publishes gp to the consumer
+	g.Link(prev).Store(gp)  // publishes gp to the consumer
 }
 
 // PushChain appends the chain first..last, already linked through their
 // links, with one exchange. Any thread.
 func (q *MPSC) PushChain(first, last *g.G) {
-	last.Link().Store(nil)
+	g.Link(last).Store(nil)
 	prev := q.tail.Swap(last)
-	prev.Link().Store(first)
+	g.Link(prev).Store(first)
 }
 
 // Pop removes the oldest G, or returns nil when the queue is empty or the
 // oldest push is still in progress. Consumer only.
 func (q *MPSC) Pop() *g.G {
 	head := q.head
-	next := head.Link().Load()
+	next := g.Link(head).Load()
 	if head == &q.stub {
 		if next == nil {
 			return nil
 		}
 		q.head = next
 		head = next
-		next = next.Link().Load()
+		next = g.Link(next).Load()
 	}
 	if next != nil {
 		q.head = next
@@ -69,7 +69,7 @@ func (q *MPSC) Pop() *g.G {
 	}
 	// head is the last element: put the stub behind it so head can go.
 	q.Push(&q.stub)
-	next = head.Link().Load()
+	next = g.Link(head).Load()
 	if next != nil {
 		q.head = next
 		return head

@@ -82,7 +82,7 @@ func (pp *P) NewG() (*g.G, uint64) {
 // FreeG recycles a finished G descriptor. The caller guarantees that no
 // queue, group or user code still refers to gp. Owner only.
 func (pp *P) FreeG(gp *g.G) {
-	gp.Release()
+	g.Release(gp)
 	if len(pp.free) == freeListMax {
 		// Hand a batch to the pool, where a P that spawns more than it
 		// runs will find it.
