@@ -25,9 +25,11 @@
 //
 //   - A *G is valid only while its function runs; the descriptor is
 //     recycled afterwards. Call its methods only from that G.
-//   - A G must not call runtime.LockOSThread and must not block for long in
-//     system calls or on Go channels or mutexes (it would hold its M and
-//     P). Runtime.Wait and Runtime.Close return ErrInG when called from a
+//   - A G must not call runtime.LockOSThread or runtime.Goexit (so no
+//     t.Fatal or t.FailNow inside a G: report through a variable or a
+//     panic instead; Goexit would end the M's scheduler coroutine), and
+//     must not block for long in system calls or on Go channels or mutexes
+//     (it would hold its M and P). Runtime.Wait and Runtime.Close return ErrInG when called from a
 //     G; a G waits for other Gs with a Group.
 //   - Runtime.Go may be called from anywhere, including from a G.
 //
