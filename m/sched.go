@@ -29,10 +29,14 @@ type Sched struct {
 	closed   atomic.Bool   // set once by Close: no new Gs start
 	stopping atomic.Bool   // set by Close once quiescent: Ms exit
 	stopped  atomic.Bool   // set by Close once every M has exited
-	inflight atomic.Int32  // Submit calls between their closed check and their push
 	epoch    atomic.Uint64 // incremented when an M leaves the idle list; see quiescent
 
+	// Written by every Submit: a cache line of their own, apart from the
+	// words the Ms write when they park and wake.
+	_         [64]byte
+	inflight  atomic.Int32  // Submit calls between their closed check and their push
 	submitted atomic.Uint64 // Gs accepted by Submit
+	_         [48]byte
 	rejected  atomic.Uint64 // Submit calls refused after Close
 
 	qwaiters atomic.Int32 // goroutines in waitQuiescent

@@ -14,8 +14,8 @@ import (
 // does, so that one lock acquisition pays for many Gs.
 type Global struct {
 	n  atomic.Int64 // Gs pushed and not yet popped; may run ahead of q (incremented before the push)
-	mu sync.Mutex   // serialises consumers of q
-	q  MPSC         // protected by mu on the consumer side
+	q  MPSC         // consumer side protected by mu; its tail shares n's line (both producer-written)
+	mu sync.Mutex   // serialises consumers of q; after q's consumer half, off the producers' line
 }
 
 // Init makes the queue empty.
