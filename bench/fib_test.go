@@ -107,9 +107,7 @@ func BenchmarkFib(b *testing.B) {
 			if err := rt.Wait(); err != nil {
 				b.Fatal(err)
 			}
-			if res != fibWant {
-				b.Fatalf("fib(%d) = %d, want %d", fibN, res, fibWant)
-			}
+			checkFib(b, res)
 		}
 		b.StopTimer()
 		reportPerFork(b, forks)
@@ -118,9 +116,7 @@ func BenchmarkFib(b *testing.B) {
 	b.Run("goroutines", func(b *testing.B) {
 		b.ReportAllocs()
 		for range b.N {
-			if res := fibGoroutines(fibN); res != fibWant {
-				b.Fatalf("fib(%d) = %d, want %d", fibN, res, fibWant)
-			}
+			checkFib(b, fibGoroutines(fibN))
 		}
 		b.StopTimer()
 		reportPerFork(b, forks)
@@ -130,11 +126,16 @@ func BenchmarkFib(b *testing.B) {
 		// The baseline: no forks at all, so no ns/fork.
 		b.ReportAllocs()
 		for range b.N {
-			if res := fibSerial(fibN); res != fibWant {
-				b.Fatalf("fib(%d) = %d, want %d", fibN, res, fibWant)
-			}
+			checkFib(b, fibSerial(fibN))
 		}
 	})
+}
+
+// checkFib fails the benchmark unless res is fib(fibN).
+func checkFib(b *testing.B, res int) {
+	if res != fibWant {
+		b.Fatalf("fib(%d) = %d, want %d", fibN, res, fibWant)
+	}
 }
 
 func reportPerFork(b *testing.B, forks float64) {

@@ -44,20 +44,10 @@ func BenchmarkTinyTasks(b *testing.B) {
 	})
 
 	b.Run("goroutines", func(b *testing.B) {
-		var n atomic.Int64
-		var wg sync.WaitGroup
-		b.ReportAllocs()
-		b.ResetTimer()
-		for range b.N {
-			wg.Add(1)
-			go func() {
-				n.Add(1)
-				wg.Done()
-			}()
-		}
-		wg.Wait()
-		b.StopTimer()
-		checkCount(b, &n)
+		benchPool(b, func(task func()) error {
+			go task()
+			return nil
+		})
 	})
 
 	b.Run("errgroup", func(b *testing.B) {
@@ -139,8 +129,9 @@ func benchSpawnLoop(b *testing.B, cfg usched.Config) {
 	checkCount(b, &n)
 }
 
-// benchPool is TinyTasks for a worker pool: b.N tasks submitted with
-// submit, each incrementing a shared counter, joined with a WaitGroup.
+// benchPool is TinyTasks for a pool, or for plain go statements: b.N
+// tasks submitted with submit, each incrementing a shared counter, joined
+// with a WaitGroup.
 func benchPool(b *testing.B, submit func(func()) error) {
 	var n atomic.Int64
 	var wg sync.WaitGroup
