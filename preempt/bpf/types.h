@@ -1,0 +1,37 @@
+/* Hand-declared kernel types for quantum.bpf.c.
+ *
+ * The program needs only fixed-width integers and two constants of the BPF
+ * UAPI, so it declares them here instead of including a 2.8 MB vmlinux.h
+ * generated from one kernel, or <linux/bpf.h>, whose <asm/...> includes
+ * are not on clang's path for the bpf target. The values are UAPI: they
+ * never change. */
+#ifndef USCHED_TYPES_H
+#define USCHED_TYPES_H
+
+typedef unsigned char __u8;
+typedef unsigned short __u16;
+typedef unsigned int __u32;
+typedef unsigned long long __u64;
+typedef signed char __s8;
+typedef short __s16;
+typedef int __s32;
+typedef long long __s64;
+/* bpf_helper_defs.h names these in prototypes we do not call. */
+typedef __u16 __be16;
+typedef __u32 __be32;
+typedef __u64 __be64;
+typedef __u32 __wsum;
+
+/* enum bpf_map_type, include/uapi/linux/bpf.h */
+#define BPF_MAP_TYPE_ARRAY 2
+/* map_flags, include/uapi/linux/bpf.h: the array can be mmapped (5.5). */
+#define BPF_F_MMAPABLE (1U << 10)
+
+/* Single-copy-atomic access to words that another thread (the M, or Go's
+ * escalation path) writes concurrently, as in the kernel's own macros:
+ * the volatile access keeps the compiler from tearing, fusing or
+ * re-reading the load. */
+#define READ_ONCE(x) (*(const volatile __typeof__(x) *)&(x))
+#define WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))
+
+#endif

@@ -1,0 +1,7 @@
+//go:build !linux
+
+package preempt
+
+import "syscall"
+
+func checkSignalFree(sig syscall.Signal) error { return errNotLinux }
