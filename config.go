@@ -5,6 +5,9 @@ import (
 	"slices"
 	"syscall"
 	"time"
+
+	"github.com/usched/usched/m"
+	"github.com/usched/usched/preempt"
 )
 
 // Config configures a Runtime. The zero Config is valid: one P per CPU of
@@ -111,34 +114,108 @@ func (pm PinMode) String() string {
 const maxProcs = 4096
 
 // resolve validates cfg against the process's affinity mask and returns
-// the number of Ps and the CPU of each M (nil when not pinning).
-func (cfg Config) resolve() (procs int, cpus []int, err error) {
+// the configuration of package m.
+func (cfg Config) resolve() (m.Config, error) {
+	procs, cpus, allowed, err := cfg.resolveCPUs()
+	if err != nil {
+		return m.Config{}, err
+	}
+	mc := m.Config{Procs: procs, CPUs: cpus, Quantum: cfg.Quantum, Signal: cfg.Signal, SysmonCPU: -1}
+	switch cfg.Preempt {
+	case PreemptAuto:
+		mc.Preempt = preempt.Auto
+	case PreemptEBPF:
+		mc.Preempt = preempt.EBPF
+	case PreemptSysmon:
+		mc.Preempt = preempt.Sysmon
+	case PreemptOff:
+		mc.Preempt = preempt.Off
+	default:
+		return m.Config{}, fmt.Errorf("usched: Config.Preempt is %v; want PreemptAuto, PreemptEBPF, PreemptSysmon or PreemptOff", cfg.Preempt)
+	}
+	switch {
+	case cfg.Quantum == 0:
+		mc.Quantum = DefaultQuantum
+	case cfg.Quantum < 0:
+		mc.Preempt = preempt.Off
+	case cfg.Quantum < minQuantum:
+		return m.Config{}, fmt.Errorf("usched: Config.Quantum is %v; the watcher cannot sample below %v", cfg.Quantum, minQuantum)
+	}
+	if mc.Preempt == preempt.Off {
+		mc.Quantum = 0
+	}
+	if mc.Signal == 0 {
+		mc.Signal = syscall.SIGUSR2
+	}
+	if err := checkSignal(mc.Signal); err != nil {
+		return m.Config{}, err
+	}
+	switch {
+	case cfg.MaxSpareMs == 0:
+		mc.Spares = procs
+	case cfg.MaxSpareMs > 0:
+		mc.Spares = cfg.MaxSpareMs
+	}
+	if procs+mc.Spares > preempt.MaxSlots {
+		return m.Config{}, fmt.Errorf("usched: Procs (%d) plus MaxSpareMs (%d) exceed %d Ms", procs, mc.Spares, preempt.MaxSlots)
+	}
+	for _, c := range allowed {
+		if !slices.Contains(cpus, c) {
+			mc.SysmonCPU = c // a CPU with no M: the sysmon costs the Ms nothing there
+			break
+		}
+	}
+	return mc, nil
+}
+
+// minQuantum is the shortest quantum: the kernel does not sample a perf
+// event faster than every 10 µs, and each sample costs the M about 7 µs.
+const minQuantum = 20 * time.Microsecond
+
+// checkSignal refuses signals the escalation cannot use: those Go itself
+// needs, those that cannot be caught, and the ones the kernel raises for
+// faults.
+func checkSignal(sig syscall.Signal) error {
+	if sig < 1 || sig > 64 {
+		return fmt.Errorf("usched: Config.Signal is %d; want a signal number from 1 to 64", int(sig))
+	}
+	switch sig {
+	case syscall.SIGKILL, syscall.SIGSTOP, syscall.SIGSEGV, syscall.SIGBUS, syscall.SIGFPE,
+		syscall.SIGILL, syscall.SIGTRAP, syscall.SIGPROF, syscall.SIGURG, syscall.SIGCHLD, syscall.SIGPIPE:
+		return fmt.Errorf("usched: Config.Signal is %v, which Go or the kernel needs; use SIGUSR2 (the default), SIGUSR1 or a real-time signal such as 40", sig)
+	}
+	return nil
+}
+
+// resolveCPUs validates the CPU part of cfg and returns the number of Ps,
+// the CPU of each M (nil when not pinning) and the affinity mask.
+func (cfg Config) resolveCPUs() (procs int, cpus []int, allowed []int, err error) {
 	if cfg.Procs < 0 {
-		return 0, nil, fmt.Errorf("usched: Config.Procs is %d; want 0 (one per CPU) or more", cfg.Procs)
+		return 0, nil, nil, fmt.Errorf("usched: Config.Procs is %d; want 0 (one per CPU) or more", cfg.Procs)
 	}
 	if cfg.Procs > maxProcs {
-		return 0, nil, fmt.Errorf("usched: Config.Procs is %d; at most %d are supported", cfg.Procs, maxProcs)
+		return 0, nil, nil, fmt.Errorf("usched: Config.Procs is %d; at most %d are supported", cfg.Procs, maxProcs)
 	}
 	if cfg.Pin != PinCPU && cfg.Pin != PinNone {
-		return 0, nil, fmt.Errorf("usched: Config.Pin is %v; want PinCPU or PinNone", cfg.Pin)
+		return 0, nil, nil, fmt.Errorf("usched: Config.Pin is %v; want PinCPU or PinNone", cfg.Pin)
 	}
-	allowed, err := affinityCPUs()
+	allowed, err = affinityCPUs()
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
 	avail := allowed
 	if cfg.CPUs != nil {
 		if len(cfg.CPUs) == 0 {
-			return 0, nil, fmt.Errorf("usched: Config.CPUs is empty; use nil for every CPU of the affinity mask")
+			return 0, nil, nil, fmt.Errorf("usched: Config.CPUs is empty; use nil for every CPU of the affinity mask")
 		}
 		seen := make(map[int]bool, len(cfg.CPUs))
 		for _, c := range cfg.CPUs {
 			if seen[c] {
-				return 0, nil, fmt.Errorf("usched: Config.CPUs lists CPU %d twice", c)
+				return 0, nil, nil, fmt.Errorf("usched: Config.CPUs lists CPU %d twice", c)
 			}
 			seen[c] = true
 			if !slices.Contains(allowed, c) {
-				return 0, nil, fmt.Errorf("usched: Config.CPUs has CPU %d, which is not in the process's affinity mask %v", c, allowed)
+				return 0, nil, nil, fmt.Errorf("usched: Config.CPUs has CPU %d, which is not in the process's affinity mask %v", c, allowed)
 			}
 		}
 		avail = cfg.CPUs
@@ -148,11 +225,11 @@ func (cfg Config) resolve() (procs int, cpus []int, err error) {
 		procs = len(avail)
 	}
 	if cfg.Pin == PinNone {
-		return procs, nil, nil
+		return procs, nil, allowed, nil
 	}
 	cpus = make([]int, procs)
 	for i := range cpus {
 		cpus[i] = avail[i%len(avail)]
 	}
-	return procs, cpus, nil
+	return procs, cpus, allowed, nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/usched/usched/g"
+	"github.com/usched/usched/internal/feature"
 	"github.com/usched/usched/m"
 )
 
@@ -29,6 +30,10 @@ type NotRunError = g.NotRunError
 // ErrClosed is returned by TryGo after Close, and wrapped by NotRunError.
 var ErrClosed = g.ErrClosed
 
+// ErrNotSupported is wrapped by the errors of features the system lacks,
+// such as Config{Preempt: PreemptEBPF} without CAP_BPF and CAP_PERFMON.
+var ErrNotSupported = feature.ErrNotSupported
+
 // ErrInG is returned by Wait and Close when called from a G: waiting there
 // would block the M that has to run the Gs being waited for. Use a Group
 // to wait from a G.
@@ -49,15 +54,15 @@ type Runtime struct {
 // the affinity mask, a CPU listed twice) or when a thread cannot be pinned.
 // New raises GOMAXPROCS as the package documentation describes.
 func New(cfg Config) (*Runtime, error) {
-	procs, cpus, err := cfg.resolve()
+	mc, err := cfg.resolve()
 	if err != nil {
 		return nil, err
 	}
-	s, err := m.New(m.Config{Procs: procs, CPUs: cpus})
+	s, err := m.New(mc)
 	if err != nil {
 		return nil, err
 	}
-	return &Runtime{s: s, procs: procs, cpus: cpus}, nil
+	return &Runtime{s: s, procs: mc.Procs, cpus: mc.CPUs}, nil
 }
 
 // Go submits fn as a new G from any goroutine (or from a G, though G.Go is

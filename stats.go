@@ -1,6 +1,7 @@
 package usched
 
 import (
+	"slices"
 	"time"
 
 	"github.com/usched/usched/p"
@@ -18,8 +19,11 @@ type Stats struct {
 	GOMAXPROCS int
 	// Ps holds one entry per P.
 	Ps []PStats
+	// SparePs holds one entry per spare M's P (see Preemption). Their
+	// index P counts on from the last of Ps.
+	SparePs []PStats
 	// StealMatrix[v][t] is the number of Gs P t stole from P v (victim x
-	// thief).
+	// thief), over Ps and then SparePs.
 	StealMatrix [][]uint64
 	// SubmittedGs counts Gs accepted by Runtime.Go/TryGo; RejectedGs those
 	// refused after Close.
@@ -33,6 +37,37 @@ type Stats struct {
 	// SchedLatency is the sampled time from runnable (spawned or
 	// submitted) to running, over all Ps.
 	SchedLatency LatencyHistogram
+
+	Preemption PreemptionStats
+}
+
+// PreemptionStats describes the preemption watcher and what it did.
+type PreemptionStats struct {
+	// Mode is the watcher in force: "ebpf", "sysmon" or "off". Reason says
+	// in words why eBPF is not in force ("" when it is).
+	Mode   string
+	Reason string
+	// Quantum is the quantum in force (0 when off).
+	Quantum time.Duration
+	// Demotion says why an escalated M's thread is not demoted to
+	// SCHED_IDLE ("" when it is).
+	Demotion string
+	// TicksN counts the watcher's samples of busy Ms; FlaggedGs the Gs it
+	// found over their quantum; Escalations the Gs that ran two quanta
+	// without polling (signalled by eBPF, or reported by sysmon);
+	// SignalFails the signal sends BPF had to retry.
+	TicksN      uint64
+	FlaggedGs   uint64
+	Escalations uint64
+	SignalFails uint64
+	// Handoffs counts escalations whose CPU a spare M took over;
+	// SpareMisses those that found no spare free.
+	Handoffs    uint64
+	SpareMisses uint64
+	// SpareMs is the bound on spare Ms (Config.MaxSpareMs); SpareMsActive
+	// how many are serving an escalated M's CPU now.
+	SpareMs       int
+	SpareMsActive int
 }
 
 // PStats is one P's counters. Each name ends in its unit.
@@ -59,6 +94,8 @@ type PStats struct {
 	Suspends      uint64 // Gs that suspended (Yield, Group.Wait)
 	OverflowGs    uint64 // Gs moved from this P's overlong deque to the global queue for other Ms
 	Backpressures uint64 // spawns that yielded the spawning G because every queue was overlong
+	Preemptions   uint64 // polls (G.Check, runtime calls) that found the G over its quantum and yielded it
+	Handoffs      uint64 // spare Ps only: escalated Ms whose CPU this P's M took over
 	RunqGs        int    // Gs queued on this P now (racy snapshot)
 }
 
@@ -66,7 +103,7 @@ type PStats struct {
 func (rt *Runtime) Stats() Stats {
 	snap := rt.s.Snapshot()
 	st := Stats{
-		Procs:         len(snap.Ps),
+		Procs:         rt.procs,
 		GOMAXPROCS:    snap.GOMAXPROCS,
 		Ps:            make([]PStats, len(snap.Ps)),
 		StealMatrix:   make([][]uint64, len(snap.Ps)),
@@ -75,6 +112,13 @@ func (rt *Runtime) Stats() Stats {
 		GlobalQueueGs: snap.GlobalRunq,
 		IdleMs:        snap.IdleMs,
 		SpinningMs:    snap.SpinningMs,
+		Preemption: PreemptionStats{
+			Mode: snap.PreemptMode, Reason: snap.PreemptReason, Quantum: snap.Quantum,
+			Demotion: snap.Demotion, TicksN: snap.WatcherTicks, FlaggedGs: snap.WatcherFlags,
+			Escalations: snap.Signals, SignalFails: snap.SignalFails,
+			Handoffs: snap.Escalations, SpareMisses: snap.SpareMisses,
+			SpareMs: snap.SpareMs, SpareMsActive: snap.SpareMsActive,
+		},
 	}
 	for v := range st.StealMatrix {
 		st.StealMatrix[v] = make([]uint64, len(snap.Ps))
@@ -90,6 +134,7 @@ func (rt *Runtime) Stats() Stats {
 			StealAttempts: c[p.StealAttempts], Steals: c[p.Steals], StolenGs: c[p.StolenGs],
 			Parks: c[p.Parks], Spins: c[p.Spins], Yields: c[p.Yields], Suspends: c[p.Suspends],
 			OverflowGs: c[p.OverflowGs], Backpressures: c[p.Backpressures],
+			Preemptions: c[p.Preemptions], Handoffs: c[p.Handoffs],
 			RunqGs: ps.RunqLen,
 		}
 		for v, n := range ps.StolenFrom {
@@ -105,13 +150,14 @@ func (rt *Runtime) Stats() Stats {
 		}
 	}
 	st.SchedLatency = newLatencyHistogram(lat[:])
+	st.Ps, st.SparePs = st.Ps[:rt.procs:rt.procs], st.Ps[rt.procs:]
 	return st
 }
 
 // Total returns the sum of the per-P counters (P, CPU and TID are -1).
 func (st Stats) Total() PStats {
 	t := PStats{P: -1, CPU: -1, TID: -1}
-	for _, ps := range st.Ps {
+	for _, ps := range append(slices.Clip(st.Ps), st.SparePs...) {
 		t.SpawnedGs += ps.SpawnedGs
 		t.RanGs += ps.RanGs
 		t.FinishedGs += ps.FinishedGs
@@ -130,6 +176,8 @@ func (st Stats) Total() PStats {
 		t.Suspends += ps.Suspends
 		t.OverflowGs += ps.OverflowGs
 		t.Backpressures += ps.Backpressures
+		t.Preemptions += ps.Preemptions
+		t.Handoffs += ps.Handoffs
 		t.RunqGs += ps.RunqGs
 	}
 	return t

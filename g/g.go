@@ -102,7 +102,7 @@ func (gp *G) Yield() {
 // Yield does. Without a preemption watcher the word is never set and
 // Check costs under a nanosecond.
 func (gp *G) Check() {
-	if gp.th.Preempt.Load() != 0 {
+	if atomic.LoadUint64(gp.th.Preempt) != 0 {
 		gp.th.Sched.Preempted(gp)
 	}
 }

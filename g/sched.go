@@ -1,7 +1,5 @@
 package g
 
-import "sync/atomic"
-
 // Sched is what a running G needs from the M that runs it. It is
 // implemented by m.M; every method except Ready must be called from the G
 // that is running on that M (gp is that G).
@@ -31,10 +29,11 @@ type Sched interface {
 // scheduler interface and the preempt word. It is allocated by package m,
 // one per M, and never moves.
 type Thread struct {
-	// Preempt is set non-zero by a preemption watcher and polled by
-	// G.Check: one load and a branch. Written by the watcher, cleared by
-	// the M; atomic.
-	Preempt atomic.Uint32
+	// Preempt points to the M's preempt word in package preempt's table:
+	// set non-zero by the watcher when the running G overran its quantum,
+	// polled by G.Check (one load and a branch), cleared by the M; atomic.
+	// Set once, before any G runs.
+	Preempt *uint64
 	// Sched is the M behind this thread. Set once, before any G runs.
 	Sched Sched
 }

@@ -63,7 +63,9 @@ func (mp *M) Spawn(parent *g.G, fn func(*g.G), grp *g.Group) {
 // before it: the P's unstarted Gs, then the Gs resumed earlier.
 func (mp *M) Yield(gp *g.G) {
 	mp.pp.C.Inc(p.Yields)
-	mp.th.Preempt.Store(0)
+	if mp.slot.Overran() {
+		mp.endOverrun()
+	}
 	mp.local.Push(gp)
 	mp.suspend(gp)
 }
@@ -105,9 +107,4 @@ func (mp *M) Ready(gp *g.G) {
 	owner := g.ThreadOf(gp).Sched.(*M)
 	owner.remote.Push(gp)
 	owner.unpark()
-}
-
-// Preempted is called by G.Check when the preempt word is set.
-func (mp *M) Preempted(gp *g.G) {
-	mp.Yield(gp)
 }

@@ -104,6 +104,7 @@ func (mp *M) loop(co *coro) {
 func (mp *M) suspend(gp *g.G) {
 	mp.pp.C.Inc(p.Suspends)
 	mp.flushDone()
+	mp.boundGs++
 	co := mp.cur
 	g.SetCoro(gp, unsafe.Pointer(co))
 	next := mp.findRunnable() // may park the thread
@@ -121,6 +122,8 @@ func (mp *M) suspend(gp *g.G) {
 		panic(errStopped)
 	}
 	// Running again: base has set mp.cur = co.
+	mp.boundGs--
 	g.SetCoro(gp, nil)
 	mp.spawnRun = 0
+	mp.startSlice()
 }

@@ -7,13 +7,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/usched/usched/g"
+	"github.com/usched/usched/preempt"
 )
 
 // TestCoroutinePoolBounded: after a burst of Gs that all suspend at once,
 // each M keeps at most poolMax idle scheduler coroutines (the others
 // return and their goroutines end), and every G still ran to the end.
 func TestCoroutinePoolBounded(t *testing.T) {
-	s, err := New(Config{Procs: 2})
+	s, err := New(Config{Procs: 2, Preempt: preempt.Off})
 	require.NoError(t, err)
 	defer s.Close()
 	const gs = 2000

@@ -7,22 +7,24 @@ import (
 
 	"github.com/usched/usched/g"
 	"github.com/usched/usched/p"
+	"github.com/usched/usched/preempt"
 	"github.com/usched/usched/steal"
 )
 
 // M is a machine: one locked, pinned OS thread running the scheduler loop
 // on the P it holds.
 //
-// Access rules: th.Preempt is atomic (watchers); park and remote are
-// shared (see their comments); spinning is written by the M itself, or by
-// wakep under s.idleMu while the M is on the idle list; everything else is
-// owned by the M's thread.
+// Access rules: th.Preempt and the slot are shared with the watcher (see
+// package preempt); park and remote are shared (see their comments);
+// spinning is written by the M itself, or by wakep under s.idleMu while
+// the M is on the idle list; the escalation fields say who writes them;
+// everything else is owned by the M's thread.
 type M struct {
 	th  g.Thread // the record its Gs reach through g.ThreadOf; th.Sched is this M
 	s   *Sched
 	pp  *p.P
 	id  int
-	cpu int // CPU this M is pinned to; -1 when unpinned
+	cpu atomic.Int32 // CPU this M is pinned to; -1 when unpinned. Changes only for a spare, on activation
 
 	tid atomic.Int32 // OS thread ID, set once the M has started
 
@@ -57,14 +59,33 @@ type M struct {
 	tick  uint32
 	rnd   steal.Rand
 	order steal.RandomOrder
+
+	// Preemption (see preempt.go and spare.go).
+	slotIdx int           // this M's row of the watcher's table
+	slot    *preempt.Slot // that row
+	seq     uint64        // identity of the G running now; published in slot.Seq
+	boundGs int           // Gs suspended on this M (their stacks are its coroutines)
+	// esc is the spare M serving this M's CPU while this M's G overruns;
+	// set by escalate and cleared by this M (both under s.spareMu).
+	esc     atomic.Pointer[M]
+	demoted atomic.Bool // this M's thread runs SCHED_IDLE; set by escalate, cleared by this M
+	// Spare Ms only.
+	spare   bool
+	active  atomic.Bool // out of the pool: set by escalate, cleared by retire
+	recall  atomic.Bool // the partner is back: retire when nothing is bound here
+	serving bool        // owner-only: took over since it last left the pool (sparePark ran)
+	partner *M          // protected by s.spareMu: the M whose CPU this spare serves
 }
 
-func newM(s *Sched, id int, pp *p.P, cpu int) *M {
-	mp := &M{s: s, id: id, pp: pp, cpu: cpu}
+func newM(s *Sched, id int, pp *p.P, cpu int, slot int) *M {
+	mp := &M{s: s, id: id, pp: pp, slotIdx: slot}
+	mp.cpu.Store(int32(cpu))
+	mp.slot = s.watcher.Table().Slot(slot)
+	mp.th.Preempt = mp.slot.PreemptWord()
 	mp.th.Sched = mp
 	mp.remote.Init()
 	mp.rnd = steal.NewRand(uint64(id)*0x9E3779B97F4A7C15 + 1)
-	mp.order.Reset(uint32(len(s.ms)))
+	mp.order.Reset(uint32(len(s.ps)))
 	return mp
 }
 
@@ -75,7 +96,7 @@ func (mp *M) ID() int { return mp.id }
 func (mp *M) TID() int { return int(mp.tid.Load()) }
 
 // CPU returns the CPU the M is pinned to, or -1.
-func (mp *M) CPU() int { return mp.cpu }
+func (mp *M) CPU() int { return int(mp.cpu.Load()) }
 
 // base is the M's goroutine B: it locks and pins the thread, then drives
 // the coroutine star until the runtime stops. It reports the start-up
@@ -100,11 +121,15 @@ func (mp *M) base(started chan<- error) {
 	}
 	defer mp.s.exited.Done()
 	mp.tid.Store(int32(gettid()))
-	if mp.cpu >= 0 {
-		if err := pin(mp.cpu); err != nil {
-			started <- fmt.Errorf("usched: pinning M %d to CPU %d: %w", mp.id, mp.cpu, err)
+	if cpu := mp.CPU(); cpu >= 0 {
+		if err := pin(cpu); err != nil {
+			started <- fmt.Errorf("usched: pinning M %d to CPU %d: %w", mp.id, cpu, err)
 			return
 		}
+	}
+	if err := mp.s.watcher.Watch(mp.slotIdx, gettid()); err != nil {
+		started <- fmt.Errorf("usched: watching M %d for preemption: %w", mp.id, err)
+		return
 	}
 	started <- nil
 	co := mp.newCoro()

@@ -10,7 +10,7 @@ import (
 // rule, spinning Ms at most half of the busy ones, so that with many idle
 // Ps the search does not burn every CPU.
 func (s *Sched) maySpin() bool {
-	return 2*s.nspinning.Load() < s.procs-s.nidle.Load()
+	return 2*s.nspinning.Load() < s.procs+s.nspare.Load()-s.nidle.Load()
 }
 
 // wakep unparks one idle M as a spinning M, if there is an idle M and no M
@@ -41,6 +41,9 @@ func (mp *M) parkM() {
 	s, pp := mp.s, mp.pp
 	mp.stopSpinning()
 	mp.flushDone()
+	if mp.esc.Load() != nil {
+		mp.reclaim() // the escalated G has ended: take the CPU back before sleeping
+	}
 	pp.C.Inc(p.Parks)
 	pp.C.Publish() // before joining the idle list: see Sched.quiescent
 	mp.park.Store(1)
@@ -48,7 +51,7 @@ func (mp *M) parkM() {
 	s.idle = append(s.idle, mp)
 	n := s.nidle.Add(1)
 	s.idleMu.Unlock()
-	if n == s.procs {
+	if n == s.procs+s.nspare.Load() {
 		s.notifyQuiescent()
 	}
 	if !s.anyWork(mp) {

@@ -2,7 +2,9 @@ package m
 
 import (
 	"errors"
+	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -10,13 +12,16 @@ import (
 	"github.com/usched/usched/asm"
 	"github.com/usched/usched/g"
 	"github.com/usched/usched/p"
+	"github.com/usched/usched/preempt"
 )
 
 // Sched is one runtime instance: its Ms and Ps, the global queue, the idle
 // list and the accounting that Wait and Close rely on.
 type Sched struct {
-	ms     []*M
-	ps     []*p.P
+	ms     []*M   // the Procs Ms: M i holds P i
+	spares []*M   // spare Ms: spare j holds P procs+j
+	allMs  []*M   // ms then spares; index == slot in the watcher's table
+	ps     []*p.P // every P: the Procs Ps, then one per spare
 	procs  int32
 	global p.Global
 	free   p.FreePool // G descriptors exchanged between Ps
@@ -47,6 +52,20 @@ type Sched struct {
 	errs       []error // protected by errMu: failures of root Gs since the last Wait
 	rootNotRun int64   // protected by errMu: root Gs dropped by Close
 
+	// Preemption: the watcher, the spare pool and the escalation counters.
+	watcher     *preempt.Watcher
+	spareMu     sync.Mutex
+	sparePool   []*M         // protected by spareMu: spares not serving anyone
+	nspare      atomic.Int32 // spares out of the pool (counted as Ms)
+	escalations atomic.Uint64
+	spareMisses atomic.Uint64 // escalations with no spare free
+	ready       atomic.Bool   // set by New once allMs is built; escalate reads nothing before
+	demotion    error         // why overrunning threads cannot be demoted; nil if they can
+	procsRaised int           // what New added to the GOMAXPROCS sum
+	watchMu     sync.RWMutex  // orders Snapshot's reads of the table with its unmapping
+	watchDone   bool          // protected by watchMu: the watcher is closed
+	watchFinal  [4]uint64     // protected by watchMu: its counters when it closed
+
 	exited     sync.WaitGroup // one per M base goroutine
 	start      time.Time      // origin of the sampled latency stamps
 	spinCycles uint64         // spinTime in asm.Cycles units
@@ -64,24 +83,56 @@ func New(cfg Config) (*Sched, error) {
 	s := &Sched{procs: int32(cfg.Procs), qch: make(chan struct{}), start: time.Now()}
 	s.spinCycles = uint64(asm.CyclesPerNanosecond() * float64(spinTime))
 	s.global.Init()
-	raiseGOMAXPROCS(cfg.Procs)
-	s.ps = make([]*p.P, cfg.Procs)
+	spares := cfg.Spares
+	if cfg.Preempt == preempt.Off {
+		spares = 0 // nothing escalates
+	}
+	nps := cfg.Procs + spares
+	w, err := preempt.Start(preempt.Config{
+		Mode: cfg.Preempt, Quantum: cfg.Quantum, Signal: cfg.Signal,
+		Slots: nps, SysmonCPU: cfg.SysmonCPU, Escalate: s.escalate,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.watcher = w
+	if spares > 0 {
+		if err := probeDemotion(); err != nil {
+			s.demotion = fmt.Errorf("overrunning Ms are not demoted (leaving SCHED_IDLE needs CAP_SYS_NICE or RLIMIT_NICE >= 20): %w", err)
+		}
+	}
+	// Every M holds one of Go's Ps while it runs: spares too.
+	s.procsRaised = nps
+	raiseGOMAXPROCS(nps)
+	s.ps = make([]*p.P, nps)
+	for i := range nps {
+		s.ps[i] = p.New(i, nps, &s.free)
+	}
 	s.ms = make([]*M, cfg.Procs)
 	for i := range cfg.Procs {
-		s.ps[i] = p.New(i, cfg.Procs, &s.free)
 		cpu := -1
 		if cfg.CPUs != nil {
 			cpu = cfg.CPUs[i]
 		}
-		s.ms[i] = newM(s, i, s.ps[i], cpu)
+		s.ms[i] = newM(s, i, s.ps[i], cpu, i)
 	}
-	errc := make(chan error, cfg.Procs)
-	s.exited.Add(cfg.Procs)
-	for _, mp := range s.ms {
+	s.spares = make([]*M, spares)
+	for j := range spares {
+		i := cfg.Procs + j
+		sp := newM(s, i, s.ps[i], -1, i)
+		sp.spare = true
+		s.spares[j] = sp
+	}
+	s.sparePool = slices.Clone(s.spares)
+	s.allMs = append(slices.Clone(s.ms), s.spares...)
+	s.ready.Store(true) // publishes the Ms to escalate (the watcher started first)
+	errc := make(chan error, nps)
+	s.exited.Add(nps)
+	for _, mp := range s.allMs {
 		go mp.base(errc)
 	}
 	var errs []error
-	for range cfg.Procs {
+	for range nps {
 		if err := <-errc; err != nil {
 			errs = append(errs, err)
 		}
@@ -91,10 +142,19 @@ func New(cfg Config) (*Sched, error) {
 		s.stopping.Store(true)
 		s.wakeAll()
 		s.exited.Wait()
-		releaseGOMAXPROCS(cfg.Procs)
+		w.Close()
+		releaseGOMAXPROCS(nps)
 		return nil, errors.Join(errs...)
 	}
 	return s, nil
+}
+
+// slotM returns the M on slot i of the watcher's table.
+func (s *Sched) slotM(i int) *M {
+	if !s.ready.Load() || i < 0 || i >= len(s.allMs) {
+		return nil
+	}
+	return s.allMs[i]
 }
 
 // now returns nanoseconds since the runtime started, from the monotonic
@@ -145,14 +205,18 @@ func (s *Sched) Close() error {
 	s.stopping.Store(true)
 	s.wakeAll()
 	s.exited.Wait()
-	for _, mp := range s.ms {
+	for _, mp := range s.allMs {
 		waitThreadGone(mp.TID())
 	}
+	werr := s.closeWatcher() // after the Ms: they wrote to its table until they exited
 	s.stopped.Store(true)
 	s.qmu.Lock()
 	close(s.qch) // release concurrent Waits: no M is left to notify them
 	s.qmu.Unlock()
-	releaseGOMAXPROCS(int(s.procs))
+	releaseGOMAXPROCS(s.procsRaised)
+	if werr != nil {
+		s.recordErr(fmt.Errorf("usched: stopping the preemption watcher: %w", werr))
+	}
 	return s.takeErr()
 }
 
@@ -163,7 +227,7 @@ func (s *Sched) OnM() bool {
 	if tid == 0 {
 		return false // no thread IDs on this system
 	}
-	for _, mp := range s.ms {
+	for _, mp := range s.allMs {
 		if mp.TID() == tid {
 			return true
 		}
@@ -207,7 +271,7 @@ func (s *Sched) takeErr() error {
 // leaving the idle list.
 func (s *Sched) quiescent() bool {
 	e := s.epoch.Load()
-	if s.nidle.Load() != s.procs {
+	if s.nidle.Load() != s.procs+s.nspare.Load() {
 		return false
 	}
 	in := s.submitted.Load()
@@ -216,7 +280,7 @@ func (s *Sched) quiescent() bool {
 		in += pp.C.Load(p.SpawnedGs)
 		out += pp.C.Load(p.FinishedGs) + pp.C.Load(p.NotRunGs)
 	}
-	return in == out && s.nidle.Load() == s.procs && s.epoch.Load() == e
+	return in == out && s.nidle.Load() == s.procs+s.nspare.Load() && s.epoch.Load() == e
 }
 
 func (s *Sched) waitQuiescent() {
@@ -251,7 +315,7 @@ func (s *Sched) notifyQuiescent() {
 
 // wakeAll unparks every M; each re-checks the queues and the close state.
 func (s *Sched) wakeAll() {
-	for _, mp := range s.ms {
+	for _, mp := range s.allMs {
 		mp.unpark()
 	}
 }

@@ -87,6 +87,9 @@ func (mp *M) overflow() {
 // go first. It returns nil only when the runtime is stopping.
 func (mp *M) findRunnable() *g.G {
 	s, pp := mp.s, mp.pp
+	if mp.spare && !mp.serving && !mp.sparePark() {
+		return nil // a spare in the pool sleeps until escalate activates it
+	}
 	for {
 		mp.tick++
 		if mp.tick%fairnessTicks == 0 {
@@ -114,6 +117,7 @@ func (mp *M) findRunnable() *g.G {
 			mp.stopSpinning()
 			return nil
 		}
+		mp.leaveSlice()
 		if mp.spinning || s.maySpin() {
 			if !mp.spinning {
 				mp.spinning = true
@@ -122,6 +126,13 @@ func (mp *M) findRunnable() *g.G {
 			if gp := mp.stealWork(); gp != nil {
 				return mp.found(gp)
 			}
+		}
+		if mp.spare && mp.recall.Load() && mp.boundGs == 0 {
+			mp.retire()
+			if !mp.sparePark() {
+				return nil
+			}
+			continue
 		}
 		mp.parkM()
 	}
@@ -190,19 +201,18 @@ func (mp *M) stealWork() *g.G {
 	deadline := asm.Cycles() + s.spinCycles
 	for {
 		pp.C.Inc(p.Spins)
+		if victim := mp.stealPartner(); victim != nil {
+			if gp := mp.stealOne(victim); gp != nil {
+				return gp
+			}
+		}
 		for e := mp.order.Start(mp.rnd.Uint32()); !e.Done(); e.Next() {
 			victim := s.ps[e.Position()]
 			if victim == pp {
 				continue
 			}
-			pp.C.Inc(p.StealAttempts)
-			if n := pp.StealFrom(victim); n > 0 {
-				pp.C.Inc(p.Steals)
-				pp.C.Add(p.StolenGs, uint64(n))
-				pp.C.AddStolenFrom(victim.ID, uint64(n))
-				if gp := pp.RunqGet(); gp != nil {
-					return gp
-				}
+			if gp := mp.stealOne(victim); gp != nil {
+				return gp
 			}
 		}
 		if gp := mp.takeResume(); gp != nil {
@@ -218,6 +228,19 @@ func (mp *M) stealWork() *g.G {
 			asm.Pause()
 		}
 	}
+}
+
+// stealOne steals half of victim's queue and returns one of the Gs.
+func (mp *M) stealOne(victim *p.P) *g.G {
+	pp := mp.pp
+	pp.C.Inc(p.StealAttempts)
+	if n := pp.StealFrom(victim); n > 0 {
+		pp.C.Inc(p.Steals)
+		pp.C.Add(p.StolenGs, uint64(n))
+		pp.C.AddStolenFrom(victim.ID, uint64(n))
+		return pp.RunqGet()
+	}
+	return nil
 }
 
 // execute runs the unstarted gp inline on the current stack, recovers its
@@ -237,6 +260,7 @@ func (mp *M) execute(gp *g.G) {
 	}
 	g.SetThread(gp, &mp.th)
 	mp.spawnRun = 0
+	mp.startSlice()
 	perr := run(gp)
 	mp.spawnRun = 0
 	mp.finish(gp, perr)

@@ -2,6 +2,7 @@ package m
 
 import (
 	"runtime"
+	"time"
 
 	"github.com/usched/usched/p"
 )
@@ -9,8 +10,9 @@ import (
 // PSnapshot is one P's published state.
 type PSnapshot struct {
 	ID         int
-	CPU        int // the CPU its M is pinned to, -1 when unpinned
-	TID        int // its M's OS thread ID
+	CPU        int  // the CPU its M is pinned to, -1 when unpinned
+	Spare      bool // the P of a spare M
+	TID        int  // its M's OS thread ID
 	C          [p.NumCounters]uint64
 	StolenFrom []uint64 // StolenFrom[v]: Gs this P stole from P v
 	RunqLen    int
@@ -28,6 +30,20 @@ type Snapshot struct {
 	SpinningMs  int
 	GOMAXPROCS  int
 	Closed      bool
+
+	// Preemption.
+	PreemptMode   string // "ebpf", "sysmon" or "off"
+	PreemptReason string // why eBPF is not in force; "" when it is
+	Quantum       time.Duration
+	Demotion      string // why overrunning Ms are not demoted; "" when they are
+	Escalations   uint64 // Gs whose M's CPU was handed to a spare
+	SpareMisses   uint64 // escalations that found no spare free
+	SpareMs       int    // spare Ms (the bound)
+	SpareMsActive int    // spare Ms out of the pool now
+	WatcherTicks  uint64 // samples the watcher took
+	WatcherFlags  uint64 // Gs it flagged as over their quantum
+	Signals       uint64 // escalations it signalled (eBPF) or called (sysmon)
+	SignalFails   uint64 // signal sends that failed and were retried
 }
 
 // Snapshot reads every P's published counters. Any goroutine.
@@ -41,10 +57,24 @@ func (s *Sched) Snapshot() Snapshot {
 		SpinningMs:  int(s.nspinning.Load()),
 		GOMAXPROCS:  runtime.GOMAXPROCS(0),
 		Closed:      s.closed.Load(),
+
+		PreemptMode:   s.watcher.Mode().String(),
+		PreemptReason: s.watcher.Reason(),
+		Quantum:       s.watcher.Quantum(),
+		Escalations:   s.escalations.Load(),
+		SpareMisses:   s.spareMisses.Load(),
+		SpareMs:       len(s.spares),
+		SpareMsActive: int(s.nspare.Load()),
 	}
+	if s.demotion != nil {
+		snap.Demotion = s.demotion.Error()
+	}
+	t := s.watcherTotals()
+	snap.WatcherTicks, snap.WatcherFlags, snap.Signals, snap.SignalFails = t[0], t[1], t[2], t[3]
 	for i, pp := range s.ps {
 		ps := &snap.Ps[i]
-		ps.ID, ps.CPU, ps.TID = i, s.ms[i].cpu, s.ms[i].TID()
+		mp := s.allMs[i]
+		ps.ID, ps.CPU, ps.TID, ps.Spare = i, mp.CPU(), mp.TID(), mp.spare
 		for k := range ps.C {
 			ps.C[k] = pp.C.Load(p.Counter(k))
 		}
@@ -62,3 +92,26 @@ func (s *Sched) Snapshot() Snapshot {
 
 // Ms returns the runtime's Ms (for tests and the stats of pinning).
 func (s *Sched) Ms() []*M { return s.ms }
+
+// watcherTotals returns the watcher's counters: live while it runs, the
+// last values once Close has stopped it (its table is unmapped then).
+func (s *Sched) watcherTotals() [4]uint64 {
+	s.watchMu.RLock()
+	defer s.watchMu.RUnlock()
+	if s.watchDone {
+		return s.watchFinal
+	}
+	var t [4]uint64
+	t[0], t[1], t[2], t[3] = s.watcher.Totals()
+	return t
+}
+
+// closeWatcher stops the watcher, keeping its final counters.
+func (s *Sched) closeWatcher() error {
+	s.watchMu.Lock()
+	defer s.watchMu.Unlock()
+	t := &s.watchFinal
+	t[0], t[1], t[2], t[3] = s.watcher.Totals()
+	s.watchDone = true
+	return s.watcher.Close()
+}

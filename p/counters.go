@@ -24,6 +24,8 @@ const (
 	Suspends                     // Gs that suspended (Yield, Group.Wait)
 	OverflowGs                   // Gs moved from this P's deque to the global queue
 	Backpressures                // spawns that yielded because the P's deque was overlong
+	Preemptions                  // polls that found the running G over its quantum and yielded it
+	Handoffs                     // escalations this P's M took over: it is a spare M serving an overrunning M's CPU
 	NumCounters
 )
 

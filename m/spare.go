@@ -1,0 +1,158 @@
+package m
+
+import (
+	"github.com/usched/usched/p"
+)
+
+// Escalation: handing an overrunning M's CPU to a spare M.
+//
+// A G that has not polled for two quanta cannot be stopped: Go offers no
+// sound way to switch it off its stack. What can be saved is the rest of
+// its P: the unstarted Gs queued there, and the CPU. The watcher calls
+// escalate; a spare M (a locked thread with a P of its own, parked until
+// then) is pinned to the overrunning M's CPU, steals that M's queued Gs
+// first, and then works as a full M. The overrunning thread is demoted
+// (SCHED_IDLE, where the process may restore it) so that the kernel runs
+// the spare whenever it has work.
+//
+// Why the spare does not take over the overrunning M's P itself: that M's
+// G may call into the runtime at any instant (spawn, yield) and touch its
+// P's deque as the owner; taking the owner's end away from a running
+// thread soundly would need a fence on every runtime call. Stealing from
+// the top needs nothing: it is what the deque is for. Gs suspended on the
+// overrunning M stay bound to it (their stacks are its coroutines) and
+// wait until it comes back.
+//
+// The overrunning M comes back when its G polls or ends (startSlice,
+// Preempted, parkM): it restores its priority and recalls the spare. A
+// recalled spare retires to the pool the next time it would park with no G
+// suspended on it; until then it is a full M, so nothing bound to it waits.
+//
+// Accounting: an active spare counts as an M: busy Ms are procs + nspare -
+// nidle, and the runtime is quiescent only when nidle == procs + nspare.
+
+// escalate hands the CPU of the M on slot to a spare, if the G identified
+// by seq still runs there and a spare is free. Called by the watcher's
+// goroutine.
+func (s *Sched) escalate(slot int, seq uint64) {
+	mp := s.slotM(slot)
+	if mp == nil {
+		return
+	}
+	s.spareMu.Lock()
+	defer s.spareMu.Unlock()
+	if mp.slot.LoadSeq() != seq || mp.esc.Load() != nil || s.stopping.Load() {
+		return // the G has moved on, or is already escalated
+	}
+	n := len(s.sparePool)
+	if n == 0 {
+		s.spareMisses.Add(1)
+		return
+	}
+	sp := s.sparePool[n-1]
+	s.sparePool = s.sparePool[:n-1]
+	sp.partner = mp
+	sp.recall.Store(false)
+	s.nspare.Add(1)
+	s.escalations.Add(1)
+	mp.esc.Store(sp)
+	if s.demotion == nil {
+		if demote(mp.TID()) == nil {
+			mp.demoted.Store(true)
+		}
+	}
+	// Flag again after esc is set: if mp passed its startSlice check just
+	// before, the next one (or its next poll) sees this and reclaims.
+	mp.slot.Reflag(seq)
+	sp.activate()
+}
+
+// reclaim ends mp's escalation: restore its priority and recall the spare.
+// mp's thread only.
+func (mp *M) reclaim() {
+	s := mp.s
+	s.spareMu.Lock()
+	sp := mp.esc.Swap(nil)
+	if sp != nil {
+		sp.recall.Store(true)
+	}
+	s.spareMu.Unlock()
+	if mp.demoted.Swap(false) {
+		_ = promote(0)
+	}
+	if sp != nil {
+		sp.unpark()
+	}
+}
+
+// activate starts a spare taken from the pool. Under s.spareMu.
+func (sp *M) activate() {
+	sp.active.Store(true)
+	sp.unpark()
+}
+
+// retire puts a recalled spare with nothing bound to it back in the pool.
+// Its queues are empty (the caller found nothing to run).
+func (mp *M) retire() {
+	s := mp.s
+	mp.stopSpinning()
+	mp.flushDone()
+	mp.pp.C.Publish()
+	mp.serving = false
+	s.spareMu.Lock()
+	mp.active.Store(false)
+	mp.partner = nil
+	s.sparePool = append(s.sparePool, mp)
+	n := s.nspare.Add(-1)
+	s.spareMu.Unlock()
+	if s.nidle.Load() == s.procs+n {
+		s.notifyQuiescent()
+	}
+}
+
+// sparePark parks an inactive spare until escalate activates it (true) or
+// the runtime stops (false). On activation it moves to its partner's CPU
+// and starts as a spinning M, to steal the partner's queued Gs at once.
+func (mp *M) sparePark() bool {
+	s := mp.s
+	for !mp.active.Load() {
+		if s.stopping.Load() {
+			return false
+		}
+		mp.park.Store(1)
+		if !mp.active.Load() && !s.stopping.Load() {
+			for mp.park.Load() == 1 {
+				futexWait(mp.parkAddr(), 1)
+			}
+		}
+		mp.park.Store(0)
+	}
+	s.spareMu.Lock()
+	partner := mp.partner
+	s.spareMu.Unlock()
+	if partner != nil {
+		if cpu := partner.CPU(); cpu >= 0 && cpu != mp.CPU() && pin(cpu) == nil {
+			mp.cpu.Store(int32(cpu))
+		}
+	}
+	mp.serving = true
+	mp.pp.C.Inc(p.Handoffs)
+	mp.spinning = true
+	s.nspinning.Add(1)
+	return true
+}
+
+// stealPartner steals from the P of the M this spare serves, if any.
+func (mp *M) stealPartner() *p.P {
+	if !mp.spare || mp.recall.Load() {
+		return nil
+	}
+	s := mp.s
+	s.spareMu.Lock()
+	partner := mp.partner
+	s.spareMu.Unlock()
+	if partner == nil {
+		return nil
+	}
+	return partner.pp
+}
