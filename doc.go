@@ -2,8 +2,8 @@
 // with the Go runtime's M:P:G layout, for programs that run millions of
 // small tasks and want control that goroutines do not give: pinned
 // threads, a scheduler whose every decision is counted (steal rates, queue
-// lengths, scheduling latency), and, in later versions, microsecond
-// preemption quanta, priorities and policies.
+// lengths, scheduling latency), preemption quanta down to tens of
+// microseconds, and, in later versions, priorities and policies.
 //
 //   - A G is a task: a func(*G). An unstarted G is a 48-byte descriptor
 //     with no stack; it runs inline on a scheduler stack unless it
@@ -28,9 +28,13 @@
 //   - A G must not call runtime.LockOSThread or runtime.Goexit (so no
 //     t.Fatal or t.FailNow inside a G: report through a variable or a
 //     panic instead; Goexit would end the M's scheduler coroutine), and
-//     must not block for long in system calls or on Go channels or mutexes
-//     (it would hold its M and P). Runtime.Wait and Runtime.Close return ErrInG when called from a
-//     G; a G waits for other Gs with a Group.
+//     should not block for long in system calls or on Go channels or
+//     mutexes: it holds its M, and its P's other Gs wait until the
+//     watcher escalates it (see Preemption). Runtime.Wait and
+//     Runtime.Close return ErrInG when called from a G; a G waits for
+//     other Gs with a Group.
+//   - A long-running G should call G.Check in its loops: it then yields
+//     when it has run its quantum, at a point it chose.
 //   - Runtime.Go may be called from anywhere, including from a G.
 //
 // # Panics
@@ -44,13 +48,35 @@
 // lose the failing G's own stack; errgroup and conc weighed the same
 // choice differently for goroutines, where a crash costs less.
 //
+// # Preemption
+//
+// Go cannot switch a goroutine's stack from a signal handler, so a G is
+// preempted in two steps. A watcher samples every busy M once per
+// Config.Quantum (default DefaultQuantum) and flags a G that has run a
+// whole sample period; the G's next poll (G.Check, or any runtime call
+// such as G.Go or Group.Wait) then yields, behind the other runnable Gs of
+// its P. A G that still has not polled one period later is escalated: its
+// P's CPU is handed to a spare M (at most Config.MaxSpareMs of them),
+// which takes over the P's queued Gs, while the overrunning thread keeps
+// running its G at SCHED_IDLE priority until the G polls or ends.
+//
+// The watcher is eBPF where the process has CAP_BPF and CAP_PERFMON: a
+// task-clock perf event per M, so idle Ms cost nothing, whose program
+// flags the G and escalates by sending Config.Signal (SIGUSR2) to the M's
+// own thread. Elsewhere it is sysmon, a pure-Go thread sleeping one
+// quantum at a time. Stats.Preemption says which is in force and why.
+// The sampling costs a timer interrupt per quantum of a busy M's CPU time
+// (about 7 µs in a VM): keep the quantum at 100 µs or more unless tail
+// latency matters more than throughput.
+//
 // # GOMAXPROCS
 //
-// Each M is a goroutine that holds one of Go's Ps while it runs. So that
-// Go's own goroutines (the garbage collector, timers, your goroutines)
-// always have a P of their own and Go does not time-slice the Ms, New
-// raises GOMAXPROCS to at least Procs+1 (summed over open runtimes, plus
-// one), and the last Close restores it. Stats reports the value in force.
+// Each M is a goroutine that holds one of Go's Ps while it runs, spare Ms
+// included. So that Go's own goroutines (the garbage collector, timers,
+// your goroutines) always have a P of their own and Go does not time-slice
+// the Ms, New raises GOMAXPROCS to at least Procs+MaxSpareMs+1 (summed
+// over open runtimes, plus one), and the last Close restores it. Stats
+// reports the value in force.
 //
 // # Accounting
 //

@@ -20,7 +20,11 @@ import (
 func BenchmarkTinyTasks(b *testing.B) {
 	// Fork-join: one root G spawns every task with G.Go onto its own P;
 	// the other Ps steal from it.
+	// The default Config: preemption on (eBPF where permitted, else
+	// sysmon) at DefaultQuantum. "usched-preempt-off" is the same with the
+	// watcher off: the preemption issue's overhead goal compares the two.
 	b.Run("usched", func(b *testing.B) { benchSpawnLoop(b, usched.Config{}) })
+	b.Run("usched-preempt-off", func(b *testing.B) { benchSpawnLoop(b, usched.Config{Preempt: usched.PreemptOff}) })
 	// The same loop on a single P: no G crosses a CPU. The gap to "usched"
 	// is what moving tiny Gs (and the shared counter) between CPUs costs.
 	b.Run("usched-procs1", func(b *testing.B) { benchSpawnLoop(b, usched.Config{Procs: 1}) })

@@ -18,6 +18,19 @@ func printReport(w io.Writer, res *result) {
 	fmt.Fprintf(w, "seed %d\n", res.pl.seed)
 	fmt.Fprintf(w, "procs %d (%d CPUs)\n", res.procs, res.cpus)
 	fmt.Fprintf(w, "GOMAXPROCS %d (%d before usched.New)\n", st.GOMAXPROCS, res.maxprocsWas)
+	pr := st.Preemption
+	fmt.Fprintf(w, "preemption %s", pr.Mode)
+	if pr.Mode != "off" {
+		fmt.Fprintf(w, ", quantum %v, %d Gs flagged, %d polls yielded, %d escalated, %d handed to spare Ms (%d spares, %d missed)",
+			pr.Quantum, pr.FlaggedGs, st.Total().Preemptions, pr.Escalations, pr.Handoffs, pr.SpareMs, pr.SpareMisses)
+	}
+	fmt.Fprintln(w)
+	if pr.Reason != "" && pr.Mode != "off" {
+		fmt.Fprintf(w, "  eBPF not in force: %s\n", pr.Reason)
+	}
+	if pr.Demotion != "" {
+		fmt.Fprintf(w, "  %s\n", pr.Demotion)
+	}
 	fmt.Fprintf(w, "elapsed %v\n", res.elapsed.Round(time.Microsecond))
 	fmt.Fprintf(w, "Gs/s %s (%.0f)\n", humanCount(float64(res.pl.gs)/secs), float64(res.pl.gs)/secs)
 	fmt.Fprintln(w)
@@ -71,15 +84,21 @@ func printPTable(w io.Writer, st usched.Stats, secs float64) {
 // printStealMatrix prints StealMatrix[victim][thief]: rows are victims,
 // columns thieves, cells the Gs moved.
 func printStealMatrix(w io.Writer, st usched.Stats) {
-	fmt.Fprintln(w, "steal matrix (Gs stolen; rows: victim P, columns: thief P)")
+	fmt.Fprintln(w, "steal matrix (Gs stolen; rows: victim P, columns: thief P; S: the P of a spare M)")
+	name := func(i int) string {
+		if i >= len(st.Ps) {
+			return fmt.Sprintf("S%d", i-len(st.Ps))
+		}
+		return fmt.Sprintf("P%d", i)
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprint(tw, "victim\\thief\t")
 	for t := range st.StealMatrix {
-		fmt.Fprintf(tw, "P%d\t", t)
+		fmt.Fprintf(tw, "%s\t", name(t))
 	}
 	fmt.Fprintln(tw, "total\t")
 	for v, row := range st.StealMatrix {
-		fmt.Fprintf(tw, "P%d\t", v)
+		fmt.Fprintf(tw, "%s\t", name(v))
 		var sum uint64
 		for t, n := range row {
 			sum += n
