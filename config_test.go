@@ -2,7 +2,9 @@ package usched_test
 
 import (
 	"runtime"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -22,6 +24,11 @@ func TestConfigErrors(t *testing.T) {
 		{"negative CPU", usched.Config{CPUs: []int{-3}}, "CPU -3, which is not in"},
 		{"empty CPUs", usched.Config{CPUs: []int{}}, "Config.CPUs is empty"},
 		{"bad pin mode", usched.Config{Pin: usched.PinMode(7)}, "Config.Pin is PinMode(7)"},
+		{"bad preempt mode", usched.Config{Preempt: usched.PreemptMode(9)}, "Config.Preempt is PreemptMode(9)"},
+		{"quantum too short", usched.Config{Quantum: time.Microsecond}, "cannot sample below"},
+		{"signal out of range", usched.Config{Signal: 99}, "Config.Signal is 99"},
+		{"signal Go needs", usched.Config{Signal: syscall.SIGURG}, "which Go or the kernel needs"},
+		{"too many spares", usched.Config{Procs: 1, MaxSpareMs: 1000}, "exceed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -55,4 +62,23 @@ func TestConfigMoreProcsThanCPUs(t *testing.T) {
 	for i, ps := range st.Ps {
 		require.Equal(t, st.Ps[i%runtime.NumCPU()].CPU, ps.CPU, "Ms are spread round-robin")
 	}
+}
+
+// TestConfigPreemptDefaults: the zero Config preempts at DefaultQuantum
+// with one spare M per P; a negative Quantum turns preemption off.
+func TestConfigPreemptDefaults(t *testing.T) {
+	st := newRuntime(t, usched.Config{Procs: 1}).Stats()
+	require.NotEqual(t, "off", st.Preemption.Mode)
+	require.Equal(t, usched.DefaultQuantum, st.Preemption.Quantum)
+	require.Equal(t, 1, st.Preemption.SpareMs)
+	require.Len(t, st.SparePs, 1)
+	require.GreaterOrEqual(t, st.GOMAXPROCS, 3, "Procs + spares + 1")
+
+	st = newRuntime(t, usched.Config{Procs: 1, Quantum: -1}).Stats()
+	require.Equal(t, "off", st.Preemption.Mode)
+	require.Zero(t, st.Preemption.SpareMs)
+
+	st = newRuntime(t, usched.Config{Procs: 1, MaxSpareMs: -1, Preempt: usched.PreemptSysmon}).Stats()
+	require.Equal(t, "sysmon", st.Preemption.Mode)
+	require.Zero(t, st.Preemption.SpareMs)
 }

@@ -188,8 +188,16 @@ func (w *Watcher) Close() error {
 		if w.sysmon != nil {
 			w.sysmon.stop()
 		}
+		if w.ebpf != nil {
+			// Detach first: a tick after the relay stopped listening
+			// would deliver the signal to a program that no longer
+			// handles it, and its default action ends the process.
+			for i := range w.table.Len() {
+				w.ebpf.unwatch(i)
+			}
+		}
 		if w.relay != nil {
-			w.relay.stop()
+			w.relay.stop() // before the table goes: it reads the table
 		}
 		if w.ebpf != nil {
 			w.closeErr = w.ebpf.close()
