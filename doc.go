@@ -74,7 +74,7 @@
 // Each M is a goroutine that holds one of Go's Ps while it runs, spare Ms
 // included. So that Go's own goroutines (the garbage collector, timers,
 // your goroutines) always have a P of their own and Go does not time-slice
-// the Ms, New raises GOMAXPROCS to at least Procs+MaxSpareMs+1 (summed
+// the Ms, New raises GOMAXPROCS to at least Procs+min(MaxSpareMs, Procs)+1 (summed
 // over open runtimes, plus one), and the last Close restores it. Stats
 // reports the value in force.
 //

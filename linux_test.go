@@ -50,6 +50,9 @@ func TestPinning(t *testing.T) {
 		mTIDs[ps.TID] = true
 	}
 	require.Len(t, mTIDs, st.Procs, "one thread per M")
+	for _, ps := range st.SparePs {
+		mTIDs[ps.TID] = true // a blocked M's Gs may run on a spare M
+	}
 
 	var mu sync.Mutex
 	seen := map[int]bool{}

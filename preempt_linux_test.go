@@ -48,9 +48,12 @@ func checkPollingGYields(t *testing.T, mode usched.PreemptMode) {
 		}
 	})
 	require.NoError(t, rt.Wait())
-	tot := rt.Stats().Total()
-	assert.NotZero(t, tot.Preemptions, "a's poll must have fired")
-	assert.NotZero(t, rt.Stats().Preemption.FlaggedGs)
+	st := rt.Stats()
+	// a's poll yields as soon as the watcher flags it. On a loaded
+	// machine a's thread may instead lose its CPU (or block, under the race
+	// detector) for two sample periods; then a spare runs b first.
+	assert.NotZero(t, st.Total().Preemptions+st.Preemption.Handoffs+st.Preemption.BlockHandoffs,
+		"a's poll must have fired, or a spare must have taken over")
 }
 
 func TestPreemptPollingGYieldsSysmon(t *testing.T) {
@@ -87,7 +90,10 @@ func checkHogCannotStarveItsP(t *testing.T, mode usched.PreemptMode) {
 	st := rt.Stats()
 	assert.Equal(t, int32(children+outside), ran.Load())
 	assert.NotZero(t, st.Preemption.Escalations, "the hog must have been escalated")
-	assert.NotZero(t, st.Preemption.Handoffs, "a spare must have taken the hog's CPU")
+	// Under the race detector the hog's thread may also block (the
+	// detector's own locks): then the sched_switch reporter hands it off
+	// first, and the escalation finds it done.
+	assert.NotZero(t, st.Preemption.Handoffs+st.Preemption.BlockHandoffs, "a spare must have taken the hog's CPU")
 	assert.NotZero(t, st.Total().Handoffs, "%+v", st.SparePs)
 	var spareRan uint64
 	for _, ps := range st.SparePs {

@@ -65,9 +65,22 @@ type PreemptionStats struct {
 	Handoffs    uint64
 	SpareMisses uint64
 	// SpareMs is the bound on spare Ms (Config.MaxSpareMs); SpareMsActive
-	// how many are serving an escalated M's CPU now.
+	// how many are serving an escalated or blocked M's CPU now.
 	SpareMs       int
 	SpareMsActive int
+
+	// Blocking detection. BlockDetection is "ebpf" when the sched_switch
+	// reporter sees Ms block as it happens, else "watcher" (a blocked M is
+	// handed off by the watcher's escalation: sysmon at its next tick).
+	// BlockHandoffs counts Ms handed off because they blocked (as the
+	// reporter saw; hooked calls under sysmon count in Handoffs);
+	// ForeignPreempts the Ms preempted by another process's thread (an
+	// idle M is woken to steal their work); LostSwitchEvents the reports
+	// the ring buffer dropped.
+	BlockDetection   string
+	BlockHandoffs    uint64
+	ForeignPreempts  uint64
+	LostSwitchEvents uint64
 }
 
 // PStats is one P's counters. Each name ends in its unit.
@@ -96,7 +109,15 @@ type PStats struct {
 	Backpressures uint64 // spawns that yielded the spawning G because every queue was overlong
 	Preemptions   uint64 // polls (G.Check, runtime calls) that found the G over its quantum and yielded it
 	Handoffs      uint64 // spare Ps only: escalated Ms whose CPU this P's M took over
-	RunqGs        int    // Gs queued on this P now (racy snapshot)
+	Sleeps        uint64 // G.Sleep calls
+	// Blocking calls through Read, Write, Syscall... (package hook):
+	// entered, those during which the M's work went to a spare M, and of
+	// those the ones that kept Gs suspended on this M waiting (they can
+	// run only on their own M).
+	Syscalls        uint64
+	SyscallHandoffs uint64
+	SyscallStalls   uint64
+	RunqGs          int // Gs queued on this P now (racy snapshot)
 }
 
 // Stats returns a snapshot of the runtime's counters. Any goroutine.
@@ -118,6 +139,8 @@ func (rt *Runtime) Stats() Stats {
 			Escalations: snap.Signals, SignalFails: snap.SignalFails,
 			Handoffs: snap.Escalations, SpareMisses: snap.SpareMisses,
 			SpareMs: snap.SpareMs, SpareMsActive: snap.SpareMsActive,
+			BlockDetection: "watcher", BlockHandoffs: snap.BlockHandoffs,
+			ForeignPreempts: snap.ForeignPreempts, LostSwitchEvents: snap.LostSwitches,
 		},
 	}
 	for v := range st.StealMatrix {
@@ -134,7 +157,8 @@ func (rt *Runtime) Stats() Stats {
 			StealAttempts: c[p.StealAttempts], Steals: c[p.Steals], StolenGs: c[p.StolenGs],
 			Parks: c[p.Parks], Spins: c[p.Spins], Yields: c[p.Yields], Suspends: c[p.Suspends],
 			OverflowGs: c[p.OverflowGs], Backpressures: c[p.Backpressures],
-			Preemptions: c[p.Preemptions], Handoffs: c[p.Handoffs],
+			Preemptions: c[p.Preemptions], Handoffs: c[p.Handoffs], Sleeps: c[p.Sleeps],
+			Syscalls: c[p.Syscalls], SyscallHandoffs: c[p.SyscallHandoffs], SyscallStalls: c[p.SyscallStalls],
 			RunqGs: ps.RunqLen,
 		}
 		for v, n := range ps.StolenFrom {
@@ -148,6 +172,9 @@ func (rt *Runtime) Stats() Stats {
 		for _, n := range st.StealMatrix[v] {
 			st.Ps[v].StolenFromGs += n
 		}
+	}
+	if snap.Switches {
+		st.Preemption.BlockDetection = "ebpf"
 	}
 	st.SchedLatency = newLatencyHistogram(lat[:])
 	st.Ps, st.SparePs = st.Ps[:rt.procs:rt.procs], st.Ps[rt.procs:]
@@ -178,6 +205,10 @@ func (st Stats) Total() PStats {
 		t.Backpressures += ps.Backpressures
 		t.Preemptions += ps.Preemptions
 		t.Handoffs += ps.Handoffs
+		t.Sleeps += ps.Sleeps
+		t.Syscalls += ps.Syscalls
+		t.SyscallHandoffs += ps.SyscallHandoffs
+		t.SyscallStalls += ps.SyscallStalls
 		t.RunqGs += ps.RunqGs
 	}
 	return t

@@ -1,5 +1,7 @@
 package g
 
+import "time"
+
 // Sched is what a running G needs from the M that runs it. It is
 // implemented by m.M; every method except Ready must be called from the G
 // that is running on that M (gp is that G).
@@ -23,6 +25,13 @@ type Sched interface {
 	Ready(gp *G)
 	// Preempted is called by Check when the preempt word is set.
 	Preempted(gp *G)
+	// Sleep suspends gp for at least d, on its M's timer heap.
+	Sleep(gp *G, d time.Duration)
+	// EnterSyscall and ExitSyscall bracket a blocking call gp makes on its
+	// M's thread (package hook): while the call lasts, the watcher may
+	// hand the M's work to a spare M; ExitSyscall takes it back.
+	EnterSyscall(gp *G)
+	ExitSyscall(gp *G)
 }
 
 // Thread is the per-M record a running G reaches through ThreadOf: the

@@ -53,3 +53,10 @@ func waitThreadGone(tid int) {
 		time.Sleep(50 * time.Microsecond)
 	}
 }
+
+// futexWaitTimeout sleeps while *addr == val, for at most ns nanoseconds.
+func futexWaitTimeout(addr *uint32, val uint32, ns int64) {
+	ts := unix.NsecToTimespec(ns)
+	unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)),
+		futexWaitPrivate, uintptr(val), uintptr(unsafe.Pointer(&ts)), 0, 0)
+}

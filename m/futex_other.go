@@ -27,3 +27,10 @@ func isMainThread() bool { return false }
 func waitThreadGone(tid int) {}
 
 func pin(cpu int) error { return errors.New("CPU pinning needs Linux") }
+
+func futexWaitTimeout(addr *uint32, val uint32, ns int64) {
+	w := (*atomic.Uint32)(unsafe.Pointer(addr))
+	for end := time.Now().Add(time.Duration(ns)); w.Load() == val && time.Now().Before(end); {
+		time.Sleep(50 * time.Microsecond)
+	}
+}

@@ -65,6 +65,7 @@ type M struct {
 	slot    *preempt.Slot // that row
 	seq     uint64        // identity of the G running now; published in slot.Seq
 	boundGs int           // Gs suspended on this M (their stacks are its coroutines)
+	timers  timerHeap     // sleeping Gs (owner-only); see timers.go
 	// esc is the spare M serving this M's CPU while this M's G overruns;
 	// set by escalate and cleared by this M (both under s.spareMu).
 	esc     atomic.Pointer[M]

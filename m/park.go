@@ -56,7 +56,17 @@ func (mp *M) parkM() {
 	}
 	if !s.anyWork(mp) {
 		for mp.park.Load() == 1 {
-			futexWait(mp.parkAddr(), 1)
+			if len(mp.timers) == 0 {
+				futexWait(mp.parkAddr(), 1)
+				continue
+			}
+			// Sleep no longer than the earliest sleeper: it is bound to
+			// this M, nobody else can wake it.
+			wait := mp.runTimers()
+			if mp.local.Len() > 0 {
+				break
+			}
+			futexWaitTimeout(mp.parkAddr(), 1, int64(wait))
 		}
 	}
 	mp.park.Store(0)

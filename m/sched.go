@@ -53,18 +53,20 @@ type Sched struct {
 	rootNotRun int64   // protected by errMu: root Gs dropped by Close
 
 	// Preemption: the watcher, the spare pool and the escalation counters.
-	watcher     *preempt.Watcher
-	spareMu     sync.Mutex
-	sparePool   []*M         // protected by spareMu: spares not serving anyone
-	nspare      atomic.Int32 // spares out of the pool (counted as Ms)
-	escalations atomic.Uint64
-	spareMisses atomic.Uint64 // escalations with no spare free
-	ready       atomic.Bool   // set by New once allMs is built; escalate reads nothing before
-	demotion    error         // why overrunning threads cannot be demoted; nil if they can
-	procsRaised int           // what New added to the GOMAXPROCS sum
-	watchMu     sync.RWMutex  // orders Snapshot's reads of the table with its unmapping
-	watchDone   bool          // protected by watchMu: the watcher is closed
-	watchFinal  [4]uint64     // protected by watchMu: its counters when it closed
+	watcher         *preempt.Watcher
+	spareMu         sync.Mutex
+	sparePool       []*M         // protected by spareMu: spares not serving anyone
+	nspare          atomic.Int32 // spares out of the pool (counted as Ms)
+	escalations     atomic.Uint64
+	spareMisses     atomic.Uint64 // escalations with no spare free
+	blockHandoffs   atomic.Uint64 // hand-offs of Ms the sched_switch reporter saw block
+	foreignPreempts atomic.Uint64 // Ms preempted by another process's thread, as reported
+	ready           atomic.Bool   // set by New once allMs is built; escalate reads nothing before
+	demotion        error         // why overrunning threads cannot be demoted; nil if they can
+	procsRaised     int           // what New added to the GOMAXPROCS sum
+	watchMu         sync.RWMutex  // orders Snapshot's reads of the table with its unmapping
+	watchDone       bool          // protected by watchMu: the watcher is closed
+	watchFinal      [5]uint64     // protected by watchMu: its counters when it closed
 
 	exited     sync.WaitGroup // one per M base goroutine
 	start      time.Time      // origin of the sampled latency stamps
@@ -91,6 +93,7 @@ func New(cfg Config) (*Sched, error) {
 	w, err := preempt.Start(preempt.Config{
 		Mode: cfg.Preempt, Quantum: cfg.Quantum, Signal: cfg.Signal,
 		Slots: nps, SysmonCPU: cfg.SysmonCPU, Escalate: s.escalate,
+		Blocked: s.blocked, ForeignPreempted: s.foreignPreempted,
 	})
 	if err != nil {
 		return nil, err
@@ -101,9 +104,11 @@ func New(cfg Config) (*Sched, error) {
 			s.demotion = fmt.Errorf("overrunning Ms are not demoted (leaving SCHED_IDLE needs CAP_SYS_NICE or RLIMIT_NICE >= 20): %w", err)
 		}
 	}
-	// Every M holds one of Go's Ps while it runs: spares too.
-	s.procsRaised = nps
-	raiseGOMAXPROCS(nps)
+	// Every M holds one of Go's Ps while it runs, spares too; but a spare
+	// runs only in place of an M that is blocked (and then holds no Go P)
+	// or demoted, so at most Procs spares run at once.
+	s.procsRaised = cfg.Procs + min(spares, cfg.Procs)
+	raiseGOMAXPROCS(s.procsRaised)
 	s.ps = make([]*p.P, nps)
 	for i := range nps {
 		s.ps[i] = p.New(i, nps, &s.free)
@@ -143,7 +148,7 @@ func New(cfg Config) (*Sched, error) {
 		s.wakeAll()
 		s.exited.Wait()
 		w.Close()
-		releaseGOMAXPROCS(nps)
+		releaseGOMAXPROCS(s.procsRaised)
 		return nil, errors.Join(errs...)
 	}
 	return s, nil

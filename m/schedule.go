@@ -95,6 +95,9 @@ func (mp *M) findRunnable() *g.G {
 		if mp.tick%fairnessTicks == 0 {
 			mp.flushDone()
 			pp.C.Publish()
+			if len(mp.timers) > 0 {
+				mp.runTimers()
+			}
 			if gp := mp.takeResume(); gp != nil {
 				return mp.found(gp)
 			}
@@ -107,6 +110,9 @@ func (mp *M) findRunnable() *g.G {
 			return mp.found(gp)
 		}
 		mp.flushDone() // nothing local left: whoever waits on our batch must hear of it now
+		if len(mp.timers) > 0 {
+			mp.runTimers()
+		}
 		if gp := mp.takeResume(); gp != nil {
 			return mp.found(gp)
 		}

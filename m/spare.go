@@ -35,26 +35,32 @@ import (
 // by seq still runs there and a spare is free. Called by the watcher's
 // goroutine.
 func (s *Sched) escalate(slot int, seq uint64) {
+	if s.handOff(slot, seq) {
+		s.escalations.Add(1)
+	}
+}
+
+// handOff gives the CPU of slot's M to a spare and reports whether it did.
+func (s *Sched) handOff(slot int, seq uint64) bool {
 	mp := s.slotM(slot)
 	if mp == nil {
-		return
+		return false
 	}
 	s.spareMu.Lock()
 	defer s.spareMu.Unlock()
 	if mp.slot.LoadSeq() != seq || mp.esc.Load() != nil || s.stopping.Load() {
-		return // the G has moved on, or is already escalated
+		return false // the G has moved on, or is already escalated
 	}
 	n := len(s.sparePool)
 	if n == 0 {
 		s.spareMisses.Add(1)
-		return
+		return false
 	}
 	sp := s.sparePool[n-1]
 	s.sparePool = s.sparePool[:n-1]
 	sp.partner = mp
 	sp.recall.Store(false)
 	s.nspare.Add(1)
-	s.escalations.Add(1)
 	mp.esc.Store(sp)
 	if s.demotion == nil {
 		if demote(mp.TID()) == nil {
@@ -65,6 +71,30 @@ func (s *Sched) escalate(slot int, seq uint64) {
 	// before, the next one (or its next poll) sees this and reclaims.
 	mp.slot.Reflag(seq)
 	sp.activate()
+	return true
+}
+
+// blocked is called by the sched_switch reporter when slot's M blocks in
+// the kernel while it runs the G identified by seq: a hooked call or not, a
+// page fault, a Go lock. Its work goes to a spare at once. The reporter
+// does not report an M that blocks in its scheduler (seq 0: parking).
+func (s *Sched) blocked(slot int, seq uint64) {
+	if seq == 0 {
+		return
+	}
+	if s.handOff(slot, seq) {
+		s.blockHandoffs.Add(1)
+	}
+}
+
+// foreignPreempted is called when a thread of another process preempted
+// slot's M: wake an idle M to steal the queued work that M cannot run now.
+func (s *Sched) foreignPreempted(slot int) {
+	if s.slotM(slot) == nil {
+		return
+	}
+	s.foreignPreempts.Add(1)
+	s.wakep()
 }
 
 // reclaim ends mp's escalation: restore its priority and recall the spare.

@@ -32,18 +32,22 @@ type Snapshot struct {
 	Closed      bool
 
 	// Preemption.
-	PreemptMode   string // "ebpf", "sysmon" or "off"
-	PreemptReason string // why eBPF is not in force; "" when it is
-	Quantum       time.Duration
-	Demotion      string // why overrunning Ms are not demoted; "" when they are
-	Escalations   uint64 // Gs whose M's CPU was handed to a spare
-	SpareMisses   uint64 // escalations that found no spare free
-	SpareMs       int    // spare Ms (the bound)
-	SpareMsActive int    // spare Ms out of the pool now
-	WatcherTicks  uint64 // samples the watcher took
-	WatcherFlags  uint64 // Gs it flagged as over their quantum
-	Signals       uint64 // escalations it signalled (eBPF) or called (sysmon)
-	SignalFails   uint64 // signal sends that failed and were retried
+	PreemptMode     string // "ebpf", "sysmon" or "off"
+	PreemptReason   string // why eBPF is not in force; "" when it is
+	Quantum         time.Duration
+	Demotion        string // why overrunning Ms are not demoted; "" when they are
+	Escalations     uint64 // Gs whose M's CPU was handed to a spare
+	BlockHandoffs   uint64 // Ms handed off because the sched_switch reporter saw them block
+	ForeignPreempts uint64 // Ms preempted by another process's thread
+	LostSwitches    uint64 // sched_switch events the ring buffer dropped
+	Switches        bool   // the sched_switch reporter is on
+	SpareMisses     uint64 // escalations that found no spare free
+	SpareMs         int    // spare Ms (the bound)
+	SpareMsActive   int    // spare Ms out of the pool now
+	WatcherTicks    uint64 // samples the watcher took
+	WatcherFlags    uint64 // Gs it flagged as over their quantum
+	Signals         uint64 // escalations it signalled (eBPF) or called (sysmon)
+	SignalFails     uint64 // signal sends that failed and were retried
 }
 
 // Snapshot reads every P's published counters. Any goroutine.
@@ -58,19 +62,22 @@ func (s *Sched) Snapshot() Snapshot {
 		GOMAXPROCS:  runtime.GOMAXPROCS(0),
 		Closed:      s.closed.Load(),
 
-		PreemptMode:   s.watcher.Mode().String(),
-		PreemptReason: s.watcher.Reason(),
-		Quantum:       s.watcher.Quantum(),
-		Escalations:   s.escalations.Load(),
-		SpareMisses:   s.spareMisses.Load(),
-		SpareMs:       len(s.spares),
-		SpareMsActive: int(s.nspare.Load()),
+		PreemptMode:     s.watcher.Mode().String(),
+		PreemptReason:   s.watcher.Reason(),
+		Quantum:         s.watcher.Quantum(),
+		Escalations:     s.escalations.Load(),
+		BlockHandoffs:   s.blockHandoffs.Load(),
+		ForeignPreempts: s.foreignPreempts.Load(),
+		Switches:        s.watcher.Switches(),
+		SpareMisses:     s.spareMisses.Load(),
+		SpareMs:         len(s.spares),
+		SpareMsActive:   int(s.nspare.Load()),
 	}
 	if s.demotion != nil {
 		snap.Demotion = s.demotion.Error()
 	}
 	t := s.watcherTotals()
-	snap.WatcherTicks, snap.WatcherFlags, snap.Signals, snap.SignalFails = t[0], t[1], t[2], t[3]
+	snap.WatcherTicks, snap.WatcherFlags, snap.Signals, snap.SignalFails, snap.LostSwitches = t[0], t[1], t[2], t[3], t[4]
 	for i, pp := range s.ps {
 		ps := &snap.Ps[i]
 		mp := s.allMs[i]
@@ -95,14 +102,15 @@ func (s *Sched) Ms() []*M { return s.ms }
 
 // watcherTotals returns the watcher's counters: live while it runs, the
 // last values once Close has stopped it (its table is unmapped then).
-func (s *Sched) watcherTotals() [4]uint64 {
+func (s *Sched) watcherTotals() [5]uint64 {
 	s.watchMu.RLock()
 	defer s.watchMu.RUnlock()
 	if s.watchDone {
 		return s.watchFinal
 	}
-	var t [4]uint64
+	var t [5]uint64
 	t[0], t[1], t[2], t[3] = s.watcher.Totals()
+	t[4] = s.watcher.LostSwitches()
 	return t
 }
 
@@ -112,6 +120,7 @@ func (s *Sched) closeWatcher() error {
 	defer s.watchMu.Unlock()
 	t := &s.watchFinal
 	t[0], t[1], t[2], t[3] = s.watcher.Totals()
+	t[4] = s.watcher.LostSwitches()
 	s.watchDone = true
 	return s.watcher.Close()
 }

@@ -26,6 +26,10 @@ const (
 	Backpressures                // spawns that yielded because the P's deque was overlong
 	Preemptions                  // polls that found the running G over its quantum and yielded it
 	Handoffs                     // escalations this P's M took over: it is a spare M serving an overrunning M's CPU
+	Sleeps                       // G.Sleep calls
+	Syscalls                     // blocking calls entered through package hook
+	SyscallHandoffs              // hooked calls during which this M's work was handed to a spare M
+	SyscallStalls                // of those, calls that kept Gs bound to this M (suspended here) waiting
 	NumCounters
 )
 

@@ -1,7 +1,9 @@
 package preempt
 
 // The eBPF watcher: bpf/quantum.bpf.c's quantum_tick program, run by one
-// task-clock perf event per watched M, on the table that Go and BPF share.
+// task-clock perf event per watched M, on the table that Go and BPF share;
+// and, once startSwitches is called, its on_switch program, the
+// sched_switch reporter (see startSwitches).
 //
 // Why a task-clock event per M thread and not a per-CPU clock or bpf_timer:
 // its hrtimer runs only while that thread is on a CPU, so a parked or
@@ -16,6 +18,11 @@ package preempt
 // lookup per tick. cilium/ebpf's link.RawLinkOptions has no cookie field
 // (v0.22), so watch makes the BPF_LINK_CREATE call itself.
 //
+// on_switch is loaded only by startSwitches, not with quantum_tick: it needs
+// kernel BTF, whose parsing costs every openEBPF, and a kernel that cannot
+// run it may still run the quantum watcher. It shares the table and the
+// thread map (mtids) with the objects openEBPF loaded.
+//
 // RLIMIT_MEMLOCK is left alone (no rlimit.RemoveMemlock). Every kernel
 // that can run quantum_tick has bpf_get_attach_cookie for perf events
 // (5.15), so it also charges BPF memory to the memory cgroup (5.11) and
@@ -23,39 +30,69 @@ package preempt
 // BPF probe at init in every program that links usched, eBPF in use or not.
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+	"github.com/cilium/ebpf/ringbuf"
 	"golang.org/x/sys/unix"
 
 	"github.com/usched/usched/internal/feature"
 )
 
 // ebpfSource is the loaded eBPF watcher: programs, the mmapped table, one
-// perf event per watched M. Its methods are safe for concurrent use.
+// perf event per watched M, and the sched_switch reporter once started.
+// Its methods are safe for concurrent use.
 type ebpfSource struct {
 	mu     sync.Mutex
 	closed bool // protected by mu
-	// objs holds the program and the map; protected by mu, closed once.
-	objs quantumObjects
+	// spec is the object file, with its constants set, from which
+	// startSwitches loads on_switch. Protected by mu.
+	spec *ebpf.CollectionSpec
+	// objs holds quantum_tick and the maps; protected by mu, closed once.
+	objs tickObjects
 	// mem is the map's memory, mapped into the process; nil after close.
 	// Protected by mu (the Ms use it through a Table, not through here).
 	mem []byte
-	// ticks holds the perf event and link of each watched slot. Protected
+	// ticks holds the perf event and link of each watched slot, and tids
+	// the slot of each thread in mtids (the kernel's copy of it). Protected
 	// by mu.
 	ticks map[int]tickEvent
+	tids  map[int]int
+	// sw is the running sched_switch reporter; nil until startSwitches.
+	// Protected by mu.
+	sw *switchReporter
 }
 
-// tickEvent is one watched slot's perf event and the BPF link that runs
-// quantum_tick on it.
+// tickObjects are the objects openEBPF loads: bpf2go's quantumObjects less
+// on_switch and the maps only it uses (see the top of this file). The
+// names are those of bpf/quantum.bpf.c; loading fails if one is missing.
+type tickObjects struct {
+	QuantumTick *ebpf.Program `ebpf:"quantum_tick"`
+	Mstate      *ebpf.Map     `ebpf:"mstate"`
+	Mtids       *ebpf.Map     `ebpf:"mtids"`
+}
+
+// Close closes the objects. cilium's Close methods accept nil, so objects
+// that were never loaded need no check.
+func (o *tickObjects) Close() error {
+	return errors.Join(o.QuantumTick.Close(), o.Mstate.Close(), o.Mtids.Close())
+}
+
+// tickEvent is one watched slot's thread, perf event, and the BPF link
+// that runs quantum_tick on it.
 type tickEvent struct {
+	tid    int
 	perfFD int
 	linkFD int
 }
@@ -90,12 +127,21 @@ func openEBPF(sig syscall.Signal) (*ebpfSource, []byte, error) {
 	if ms := spec.Maps[quantumMapMstate]; ms == nil || ms.MaxEntries != MaxSlots || ms.ValueSize != SlotSize {
 		return nil, nil, fmt.Errorf("usched: eBPF watcher: map %s in the object does not match Slot (%d entries of %d bytes): regenerate with go generate ./preempt", quantumMapMstate, MaxSlots, SlotSize)
 	}
-	// cfg_signal is read-only data: the verifier sees a constant.
+	// cfg_signal and cfg_tgid are read-only data: the verifier sees
+	// constants. cfg_tgid is only used by on_switch, but is set here, in
+	// the one spec both loads use. os.Getpid is the process ID in our PID
+	// namespace and BPF sees the initial namespace's: the two agree
+	// unless the process runs in a PID namespace of its own (a container
+	// with one), where on_switch sees none of our threads, as
+	// quantum_tick's thread check already fails there.
 	if err := spec.Variables[quantumVarCfgSignal].Set(uint32(sig)); err != nil {
 		return nil, nil, fmt.Errorf("usched: eBPF watcher: set %s: %w", quantumVarCfgSignal, err)
 	}
+	if err := spec.Variables[quantumVarCfgTgid].Set(uint32(os.Getpid())); err != nil {
+		return nil, nil, fmt.Errorf("usched: eBPF watcher: set %s: %w", quantumVarCfgTgid, err)
+	}
 
-	e := &ebpfSource{ticks: make(map[int]tickEvent)}
+	e := &ebpfSource{spec: spec, ticks: make(map[int]tickEvent), tids: make(map[int]int)}
 	if err := spec.LoadAndAssign(&e.objs, nil); err != nil {
 		return nil, nil, loadError("load program and table", err)
 	}
@@ -112,10 +158,13 @@ func openEBPF(sig syscall.Signal) (*ebpfSource, []byte, error) {
 	return e, mem, nil
 }
 
-// watch starts sampling slot for thread tid every quantum of its CPU time.
-// Any goroutine may call it. Watching a slot that is already watched
-// replaces its event, so at most one event ever writes a slot. The kernel
-// raises a period below 10 µs to 10 µs.
+// watch starts sampling slot for thread tid every quantum of its CPU time,
+// and has the sched_switch reporter follow tid as slot's M (whether or not
+// it is started yet). Any goroutine may call it; the slot's TID must be
+// tid already (the programs check it). Watching a slot that is already
+// watched replaces its event, so at most one event ever writes a slot, and
+// a thread is followed as the M of the slot it was watched in last. The
+// kernel raises a period below 10 µs to 10 µs.
 func (e *ebpfSource) watch(slot, tid int, quantum time.Duration) error {
 	// A slot outside the map would never be checked, tid 0 would be the
 	// calling thread to perf_event_open and an unused slot to BPF, and a
@@ -164,16 +213,32 @@ func (e *ebpfSource) watch(slot, tid int, quantum time.Duration) error {
 		unix.Close(perfFD)
 		return fmt.Errorf("usched: eBPF watcher: enable the event of thread %d: %w", tid, err)
 	}
-	e.ticks[slot] = tickEvent{perfFD: perfFD, linkFD: linkFD}
+	e.ticks[slot] = tickEvent{tid: tid, perfFD: perfFD, linkFD: linkFD}
+
+	// The slot may come from an M that was switched out when it was
+	// unwatched; no switch of that M's writes it now (its thread left
+	// mtids), and the caller, usually the M itself, is running, so start
+	// OffCPU at 0 before the reporter takes the slot over.
+	s := (*Slot)(unsafe.Pointer(&e.mem[slot*SlotSize]))
+	atomic.StoreUint32(&s.OffCPU, 0)
+	// A system call, about 1 µs: watch is once per M.
+	if err := e.objs.Mtids.Update(uint32(tid), uint32(slot), ebpf.UpdateAny); err != nil {
+		e.unwatchLocked(slot)
+		return fmt.Errorf("usched: eBPF watcher: follow thread %d in slot %d at its switches: %w", tid, slot, err)
+	}
+	e.tids[tid] = slot
 	return nil
 }
 
-// unwatch stops sampling slot (closes its perf event and link). Idempotent.
+// unwatch stops sampling slot (closes its perf event and link) and stops
+// the sched_switch reporter following its thread. Idempotent.
 //
-// Called by the slot's own M, it is exact: the program runs only while it
-// interrupts that thread, so no tick is in flight when unwatch returns.
-// From another thread, one tick that started before may still finish; it
-// writes only the slot, and only while the slot's TID is that thread's.
+// Called by the slot's own M, it is exact for ticks: quantum_tick runs
+// only while it interrupts that thread, so no tick is in flight when
+// unwatch returns. From another thread, one tick that started before may
+// still finish. A switch of the thread on another CPU may likewise still
+// be in on_switch, and report it. Either writes only the slot, and only
+// while the slot's TID is that thread's.
 func (e *ebpfSource) unwatch(slot int) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -191,22 +256,46 @@ func (e *ebpfSource) unwatchLocked(slot int) error {
 	// link first: that detaches the program, then the event stops.
 	err1 := unix.Close(ev.linkFD)
 	err2 := unix.Close(ev.perfFD)
-	if err := errors.Join(err1, err2); err != nil {
+	// Leave the thread in mtids if it was watched in another slot since:
+	// the entry is that slot's now.
+	var err3 error
+	if s, ok := e.tids[ev.tid]; ok && s == slot {
+		delete(e.tids, ev.tid)
+		if err := e.objs.Mtids.Delete(uint32(ev.tid)); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
+			err3 = err
+		}
+	}
+	if err := errors.Join(err1, err2, err3); err != nil {
 		return fmt.Errorf("usched: eBPF watcher: unwatch slot %d: %w", slot, err)
 	}
 	return nil
 }
 
-// close unwatches everything, unmaps the table memory, and closes all
-// objects. Idempotent. No M may touch the table afterwards.
+// close stops the sched_switch reporter (detaches it and waits for its
+// goroutine to return), then unwatches everything, unmaps the table memory,
+// and closes all objects. Idempotent. No M may touch the table afterwards,
+// and the reporter's callback must not call it (it would wait for itself).
 func (e *ebpfSource) close() error {
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	if e.closed {
+		e.mu.Unlock()
 		return nil
 	}
 	e.closed = true
+	sw := e.sw
+	e.sw = nil
+	e.mu.Unlock()
+
 	var errs []error
+	// Without the lock: the callback may be waiting for it (in watch or
+	// unwatch), and the reporter ends only when the callback returns.
+	// closed keeps watch and startSwitches out meanwhile.
+	if sw != nil {
+		errs = append(errs, sw.stop())
+	}
+
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	for slot := range e.ticks {
 		errs = append(errs, e.unwatchLocked(slot))
 	}
@@ -220,6 +309,194 @@ func (e *ebpfSource) close() error {
 		errs = append(errs, fmt.Errorf("usched: eBPF watcher: %w", err))
 	}
 	return errors.Join(errs...)
+}
+
+// switchObjects are what startSwitches loads: on_switch and the objects
+// only it uses. mstate and mtids are openEBPF's, passed as replacements.
+type switchObjects struct {
+	OnSwitch *ebpf.Program  `ebpf:"on_switch"`
+	Swevents *ebpf.Map      `ebpf:"swevents"`
+	SwLost   *ebpf.Variable `ebpf:"sw_lost"`
+}
+
+// switchReporter is the running sched_switch reporter: the program, its
+// link, and the goroutine that reads its ring buffer.
+type switchReporter struct {
+	objs switchObjects
+	link link.Link
+	rd   *ringbuf.Reader
+	// done is closed when the reading goroutine has returned; err is what
+	// ended it, if not stop (written before done is closed).
+	done chan struct{}
+	err  error
+}
+
+// startSwitches loads and attaches on_switch, the sched_switch reporter,
+// and starts one goroutine that reads its ring buffer and calls fn for
+// every event, in the order the kernel reserved them (per CPU, the order
+// of the switches). Idempotent: a later call returns nil and keeps the
+// first fn. close detaches the program and waits for the goroutine to end
+// before unmapping anything, so fn may read the table. fn must return
+// quickly (events queue in the ring buffer behind it, and are lost once it
+// is full) and must not call close.
+//
+// Where the reader runs: nowhere in particular. It is an ordinary
+// goroutine; while the ring buffer is empty its thread sleeps in
+// epoll_wait (cilium/ebpf's reader does not use Go's netpoller), outside
+// any P, and the kernel wakes it once per burst of events: on_switch asks
+// for the ring buffer's adaptive wake-up, which signals only a reader that
+// has caught up. The kernel picks the CPU it wakes on (often the one the
+// blocking M just left idle), and the goroutine then needs a free P, so
+// GOMAXPROCS must leave one for service goroutines (DESIGN.md). It is not
+// pinned: a pinned reader would wait behind the M it shares a CPU with.
+// Only reported kinds wake it, and a switch to it is a PREEMPT_OWN, not
+// reported, so its wake-ups cannot feed back into more events.
+//
+// Errors begin "usched: eBPF watcher:"; missing privilege or kernel
+// support (BTF, tp_btf, ring buffers) match feature.ErrNotSupported.
+func (e *ebpfSource) startSwitches(fn func(SwitchEvent)) error {
+	if fn == nil {
+		return errors.New("usched: eBPF watcher: startSwitches with a nil callback")
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	switch {
+	case e.closed:
+		return errors.New("usched: eBPF watcher: startSwitches after close")
+	case e.sw != nil:
+		return nil
+	}
+
+	sw := &switchReporter{done: make(chan struct{})}
+	opts := &ebpf.CollectionOptions{MapReplacements: map[string]*ebpf.Map{
+		quantumMapMstate: e.objs.Mstate,
+		quantumMapMtids:  e.objs.Mtids,
+	}}
+	if err := e.spec.LoadAndAssign(&sw.objs, opts); err != nil {
+		return switchError("load on_switch", err)
+	}
+	rd, err := ringbuf.NewReader(sw.objs.Swevents)
+	if err != nil {
+		sw.closeObjs()
+		return fmt.Errorf("usched: eBPF watcher: read the sched_switch ring buffer: %w", err)
+	}
+	sw.rd = rd
+	// The reader first, so that the first event finds it.
+	go sw.run(fn)
+	l, err := link.AttachTracing(link.TracingOptions{Program: sw.objs.OnSwitch})
+	if err != nil {
+		sw.stop()
+		return switchError("attach on_switch to sched_switch", err)
+	}
+	sw.link = l
+	e.sw = sw
+	return nil
+}
+
+// lostSwitches returns the number of events on_switch could not send
+// because the ring buffer was full: blocks the runtime never heard of. 0
+// while the reporter is not started.
+func (e *ebpfSource) lostSwitches() (uint64, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.sw == nil {
+		return 0, nil
+	}
+	var n uint64
+	if err := e.sw.objs.SwLost.Get(&n); err != nil {
+		return 0, fmt.Errorf("usched: eBPF watcher: read %s: %w", quantumVarSwLost, err)
+	}
+	return n, nil
+}
+
+// run reads events until the reader is closed.
+func (sw *switchReporter) run(fn func(SwitchEvent)) {
+	defer close(sw.done)
+	var rec ringbuf.Record // its buffer is reused: no allocation per event
+	for {
+		if err := sw.rd.ReadInto(&rec); err != nil {
+			if !errors.Is(err, ringbuf.ErrClosed) {
+				sw.err = fmt.Errorf("usched: eBPF watcher: sched_switch reporter stopped: %w", err)
+			}
+			return
+		}
+		ev, ok := decodeSwitch(rec.RawSample)
+		if !ok {
+			// Only a stale object file can send another size;
+			// openEBPF would have refused one with another table.
+			sw.err = fmt.Errorf("usched: eBPF watcher: sched_switch event of %d bytes; want %d: regenerate with go generate ./preempt", len(rec.RawSample), swEventSize)
+			return
+		}
+		fn(ev)
+	}
+}
+
+// stop detaches the program, then ends the goroutine (closing the reader
+// wakes it; events still queued are dropped) and waits for it, and closes
+// the objects. It returns what ended the goroutine early, if anything.
+func (sw *switchReporter) stop() error {
+	var errs []error
+	if sw.link != nil {
+		errs = append(errs, sw.link.Close())
+	}
+	errs = append(errs, sw.rd.Close())
+	<-sw.done
+	errs = append(errs, sw.err, sw.closeObjs())
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("usched: eBPF watcher: stop the sched_switch reporter: %w", err)
+	}
+	return nil
+}
+
+// closeObjs closes the program and the ring buffer (nil-safe, as
+// tickObjects.Close). SwLost has no Close: it lives in the .bss map's
+// mapped memory, which the garbage collector releases with the Variable.
+func (sw *switchReporter) closeObjs() error {
+	return errors.Join(sw.objs.OnSwitch.Close(), sw.objs.Swevents.Close())
+}
+
+// swEventSize is the size of struct swevent, the ring buffer's record.
+const swEventSize = int(unsafe.Sizeof(quantumSwevent{}))
+
+// decodeSwitch decodes one record of the ring buffer; false if it has the
+// wrong size. The offsets are those of bpf2go's copy of struct swevent, so
+// a change to the C struct is followed here once regenerated.
+func decodeSwitch(b []byte) (SwitchEvent, bool) {
+	var c quantumSwevent
+	if len(b) != swEventSize {
+		return SwitchEvent{}, false
+	}
+	ne := binary.NativeEndian
+	return SwitchEvent{
+		Slot:      int(ne.Uint32(b[unsafe.Offsetof(c.Slot):])),
+		Kind:      SwitchKind(ne.Uint32(b[unsafe.Offsetof(c.Kind):])),
+		TS:        ne.Uint64(b[unsafe.Offsetof(c.Ts):]),
+		Seq:       ne.Uint64(b[unsafe.Offsetof(c.Seq):]),
+		Syscall:   ne.Uint64(b[unsafe.Offsetof(c.Syscall):]),
+		NextTID:   int(ne.Uint32(b[unsafe.Offsetof(c.NextTid):])),
+		PrevState: ne.Uint32(b[unsafe.Offsetof(c.PrevState):]),
+	}, true
+}
+
+// switchError wraps an error of loading or attaching on_switch, made
+// during step: as loadError, with what on_switch needs of the kernel.
+func switchError(step string, err error) error {
+	var verr *ebpf.VerifierError
+	switch {
+	case errors.As(err, &verr):
+		return fmt.Errorf("usched: eBPF watcher: %w (%s: %w)", &feature.UnsupportedFeatureError{
+			Name:           "eBPF sched_switch reporter",
+			MinimumVersion: "5.18",
+			Reason:         "the kernel's verifier rejected on_switch; it needs tp_btf programs, BPF ring buffers and sched_switch's prev_state argument",
+		}, step, err)
+	case errors.Is(err, ebpf.ErrNotSupported):
+		return fmt.Errorf("usched: eBPF watcher: %w (%s: %w)", &feature.UnsupportedFeatureError{
+			Name:           "eBPF sched_switch reporter",
+			MinimumVersion: "5.18",
+			Reason:         "the kernel lacks BTF (CONFIG_DEBUG_INFO_BTF), tp_btf programs or BPF ring buffers",
+		}, step, err)
+	}
+	return loadError(step, err)
 }
 
 // linkPerfEvent attaches prog to the perf event perfFD with a BPF link that
@@ -254,6 +531,14 @@ func linkPerfEvent(prog *ebpf.Program, perfFD int, cookie uint64) (int, error) {
 func loadError(step string, err error) error {
 	var verr *ebpf.VerifierError
 	switch {
+	// A rejection first: the verifier reports most of them as EACCES,
+	// which is not a lack of privilege.
+	case errors.As(err, &verr):
+		return fmt.Errorf("usched: eBPF watcher: %w (%s: %w)", &feature.UnsupportedFeatureError{
+			Name:           "eBPF",
+			MinimumVersion: "5.15",
+			Reason:         "the kernel's verifier rejected quantum_tick; it needs bpf_get_attach_cookie and bpf_send_signal_thread in perf_event programs",
+		}, step, err)
 	case errors.Is(err, unix.EPERM), errors.Is(err, unix.EACCES):
 		// The bare errno, not err: cilium appends "MEMLOCK may be too
 		// low" to EPERM, which on any kernel that can run quantum_tick
@@ -266,12 +551,6 @@ func loadError(step string, err error) error {
 			Name:   "eBPF",
 			Reason: "needs CAP_BPF and CAP_PERFMON" + capsNote(),
 		}, step, errno)
-	case errors.As(err, &verr):
-		return fmt.Errorf("usched: eBPF watcher: %w (%s: %w)", &feature.UnsupportedFeatureError{
-			Name:           "eBPF",
-			MinimumVersion: "5.15",
-			Reason:         "the kernel's verifier rejected quantum_tick; it needs bpf_get_attach_cookie and bpf_send_signal_thread in perf_event programs",
-		}, step, err)
 	case errors.Is(err, ebpf.ErrNotSupported):
 		return fmt.Errorf("usched: eBPF watcher: %w (%s: %w)", &feature.UnsupportedFeatureError{
 			Name:           "eBPF",

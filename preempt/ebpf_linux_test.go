@@ -29,7 +29,7 @@ import (
 // sizes and offsets leave it no room to differ.
 func TestSlotLayout(t *testing.T) {
 	// Go names that bpf2go spells differently.
-	cName := map[string]string{"TID": "Tid"}
+	cName := map[string]string{"TID": "Tid", "SwitchOutTS": "SwitchOutTs", "OffCPU": "OffCpu"}
 
 	gt := reflect.TypeFor[Slot]()
 	ct := reflect.TypeFor[quantumMslot]()
@@ -62,6 +62,28 @@ func TestSlotLayout(t *testing.T) {
 		}
 		if !seen[f.Name] {
 			t.Errorf("mslot.%s has no counterpart in Slot", f.Name)
+		}
+	}
+
+	// Each cache line has one writer (see Slot): every field must sit in
+	// the line of its writer.
+	line := map[string]uintptr{
+		"Seq": 0, "TID": 0, "Watch": 0, "Syscall": 0,
+		"Preempt": 1, "Signaled": 1, "LastSeq": 1, "Strikes": 1,
+		"Ticks": 1, "Flags": 1, "Signals": 1, "SigFails": 1,
+		"Handled": 2, "Blocks": 2, "ForeignPreempts": 2, "SwitchOutTS": 2, "OffCPU": 2, "LastKind": 2,
+	}
+	for f := range gt.Fields() {
+		if f.Name == "_" {
+			continue
+		}
+		want, ok := line[f.Name]
+		if !ok {
+			t.Errorf("Slot.%s: no cache line assigned in this test", f.Name)
+			continue
+		}
+		if first, last := f.Offset/64, (f.Offset+f.Type.Size()-1)/64; first != want || last != want {
+			t.Errorf("Slot.%s at offset %d spans lines %d to %d; want line %d", f.Name, f.Offset, first, last, want)
 		}
 	}
 

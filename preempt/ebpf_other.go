@@ -30,3 +30,9 @@ func (e *ebpfSource) watch(slot, tid int, quantum time.Duration) error {
 func (e *ebpfSource) unwatch(slot int) error { return nil }
 
 func (e *ebpfSource) close() error { return nil }
+
+func (e *ebpfSource) startSwitches(fn func(SwitchEvent)) error {
+	return fmt.Errorf("usched: eBPF watcher: eBPF needs Linux: %w", feature.ErrNotSupported)
+}
+
+func (e *ebpfSource) lostSwitches() (uint64, error) { return 0, nil }

@@ -14,30 +14,54 @@ import (
 )
 
 type quantumMslot struct {
-	_        structs.HostLayout
-	Seq      uint64
-	Tid      uint32
-	Watch    uint32
-	Pad0     [48]uint8
-	Preempt  uint64
-	Signaled uint64
-	LastSeq  uint64
-	Strikes  uint64
-	Ticks    uint64
-	Flags    uint64
-	Signals  uint64
-	SigFails uint64
-	Handled  uint64
-	Pad1     [56]uint8
+	_               structs.HostLayout
+	Seq             uint64
+	Tid             uint32
+	Watch           uint32
+	Syscall         uint64
+	Pad0            [40]uint8
+	Preempt         uint64
+	Signaled        uint64
+	LastSeq         uint64
+	Strikes         uint64
+	Ticks           uint64
+	Flags           uint64
+	Signals         uint64
+	SigFails        uint64
+	Handled         uint64
+	Blocks          uint64
+	ForeignPreempts uint64
+	SwitchOutTs     uint64
+	OffCpu          uint32
+	LastKind        uint32
+	Pad1            [24]uint8
+}
+
+type quantumSwevent struct {
+	_         structs.HostLayout
+	Slot      uint32
+	Kind      uint32
+	Ts        uint64
+	Seq       uint64
+	Syscall   uint64
+	NextTid   uint32
+	PrevState uint32
 }
 
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	quantumMapMstate       = "mstate"
-	quantumProgQuantumTick = "quantum_tick"
-	quantumVarCfgSignal    = "cfg_signal"
+	quantumMapMstate        = "mstate"
+	quantumMapMtids         = "mtids"
+	quantumMapSwevents      = "swevents"
+	quantumProgOnSwitch     = "on_switch"
+	quantumProgQuantumTick  = "quantum_tick"
+	quantumVarCfgReportMask = "cfg_report_mask"
+	quantumVarCfgSignal     = "cfg_signal"
+	quantumVarCfgTgid       = "cfg_tgid"
+	quantumVarSwLost        = "sw_lost"
+	quantumVarUnusedSwevent = "unused_swevent"
 )
 
 // loadQuantum returns the embedded CollectionSpec for quantum.
@@ -82,6 +106,7 @@ type quantumSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type quantumProgramSpecs struct {
+	OnSwitch    *ebpf.ProgramSpec `ebpf:"on_switch"`
 	QuantumTick *ebpf.ProgramSpec `ebpf:"quantum_tick"`
 }
 
@@ -89,14 +114,20 @@ type quantumProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type quantumMapSpecs struct {
-	Mstate *ebpf.MapSpec `ebpf:"mstate"`
+	Mstate   *ebpf.MapSpec `ebpf:"mstate"`
+	Mtids    *ebpf.MapSpec `ebpf:"mtids"`
+	Swevents *ebpf.MapSpec `ebpf:"swevents"`
 }
 
 // quantumVariableSpecs contains global variables before they are loaded into the kernel.
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type quantumVariableSpecs struct {
-	CfgSignal *ebpf.VariableSpec `ebpf:"cfg_signal"`
+	CfgReportMask *ebpf.VariableSpec `ebpf:"cfg_report_mask"`
+	CfgSignal     *ebpf.VariableSpec `ebpf:"cfg_signal"`
+	CfgTgid       *ebpf.VariableSpec `ebpf:"cfg_tgid"`
+	SwLost        *ebpf.VariableSpec `ebpf:"sw_lost"`
+	UnusedSwevent *ebpf.VariableSpec `ebpf:"unused_swevent"`
 }
 
 // quantumObjects contains all objects after they have been loaded into the kernel.
@@ -119,12 +150,16 @@ func (o *quantumObjects) Close() error {
 //
 // It can be passed to loadQuantumObjects or ebpf.CollectionSpec.LoadAndAssign.
 type quantumMaps struct {
-	Mstate *ebpf.Map `ebpf:"mstate"`
+	Mstate   *ebpf.Map `ebpf:"mstate"`
+	Mtids    *ebpf.Map `ebpf:"mtids"`
+	Swevents *ebpf.Map `ebpf:"swevents"`
 }
 
 func (m *quantumMaps) Close() error {
 	return _QuantumClose(
 		m.Mstate,
+		m.Mtids,
+		m.Swevents,
 	)
 }
 
@@ -132,18 +167,24 @@ func (m *quantumMaps) Close() error {
 //
 // It can be passed to loadQuantumObjects or ebpf.CollectionSpec.LoadAndAssign.
 type quantumVariables struct {
-	CfgSignal *ebpf.Variable `ebpf:"cfg_signal"`
+	CfgReportMask *ebpf.Variable `ebpf:"cfg_report_mask"`
+	CfgSignal     *ebpf.Variable `ebpf:"cfg_signal"`
+	CfgTgid       *ebpf.Variable `ebpf:"cfg_tgid"`
+	SwLost        *ebpf.Variable `ebpf:"sw_lost"`
+	UnusedSwevent *ebpf.Variable `ebpf:"unused_swevent"`
 }
 
 // quantumPrograms contains all programs after they have been loaded into the kernel.
 //
 // It can be passed to loadQuantumObjects or ebpf.CollectionSpec.LoadAndAssign.
 type quantumPrograms struct {
+	OnSwitch    *ebpf.Program `ebpf:"on_switch"`
 	QuantumTick *ebpf.Program `ebpf:"quantum_tick"`
 }
 
 func (p *quantumPrograms) Close() error {
 	return _QuantumClose(
+		p.OnSwitch,
 		p.QuantumTick,
 	)
 }

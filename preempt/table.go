@@ -20,11 +20,19 @@ const MaxSlots = 256
 // Each cache line has one writer, so that the M's per-G store never
 // contends with the watcher's.
 //
-//   - Line 0, written by the M: Seq and TID.
+//   - Line 0, written by the M: Seq, TID, Watch and Syscall.
 //   - Line 1, written by the watcher: Preempt, Signaled, LastSeq, Strikes
 //     and the counters. The M also clears Preempt, but only after the
 //     watcher set it (rare).
-//   - Line 2, written by Go's escalation path: Handled.
+//   - Line 2: Handled, written by Go's escalation path; then Blocks,
+//     ForeignPreempts, SwitchOutTS, OffCPU and LastKind, written by the
+//     eBPF sched_switch reporter (bpf/quantum.bpf.c, on_switch) while the
+//     slot is watched (watch puts its TID in the reporter's map; unwatch
+//     takes it out). The two writers never share a word (watch also
+//     clears OffCPU, before it hands the slot to the reporter), and the M
+//     never writes this line, so the switch stores do not slow its Seq
+//     stores. With the sysmon watcher, or before the reporter is started,
+//     the reporter's fields stay 0.
 //
 // Seq is stored with a plain store by the M (SetSeq), because sync/atomic's
 // store is a locked exchange on amd64 (about 9 ns here, more than a tenth
@@ -42,7 +50,15 @@ type Slot struct {
 	TID uint32
 	// Watch is 1 while the watcher should look at this slot.
 	Watch uint32
-	_     [48]byte
+	// Syscall is the asm.Cycles count (with the low bit set, so never 0)
+	// at which the M entered a hooked system call; 0 while it is not in
+	// one. A cycle count, not a clock read, because the hook must cost a
+	// call that does not block under 100 ns. Owner: the M; the sysmon
+	// reads it, and the sched_switch reporter copies it into the events
+	// it sends, so that a block in a hooked call can be told from an
+	// unhooked one.
+	Syscall uint64
+	_       [40]byte
 
 	// Preempt is the Seq of the G the watcher flagged as having run a
 	// quantum; 0 when none. G.Check polls it. Written by the watcher, and
@@ -67,7 +83,31 @@ type Slot struct {
 	// acted on, so that a signal and a later scan do not hand one G's P off
 	// twice. Written by the escalation path only.
 	Handled uint64
-	_       [56]byte
+
+	// The rest of line 2 is written by the sched_switch reporter, on the
+	// CPU the M leaves or enters, and only while the M's thread is in the
+	// reporter's map (watched); it is the live state that events are not
+	// sent for. Readers use atomic loads.
+	//
+	// Blocks counts the M's switch-outs in which it blocked (slept in the
+	// kernel: a system call, a futex, a page fault), and ForeignPreempts
+	// those in which another process's thread took its CPU while it could
+	// still run. A switch-out to another thread of this process is counted
+	// in neither (see SwitchKind). Like the watcher's counters, they count
+	// from the table's creation and go on across Ms that use the slot.
+	Blocks          uint64
+	ForeignPreempts uint64
+	// SwitchOutTS is bpf_ktime_get_ns (CLOCK_MONOTONIC, in ns) at the M's
+	// last switch-out.
+	SwitchOutTS uint64
+	// OffCPU is 1 from the M's switch-out to its next switch-in. It is
+	// exact from the M's first switch after watch: watch clears it, so a
+	// slot taken over from an M that was switched out does not start at 1.
+	OffCPU uint32
+	// LastKind is the kind of the last switch-out: SwitchBlock,
+	// SwitchPreemptForeign, or SwitchPreemptOwn (not reported in events).
+	LastKind uint32
+	_        [24]byte
 }
 
 var _ [SlotSize - unsafe.Sizeof(Slot{})]byte

@@ -49,9 +49,17 @@ type Config struct {
 	// SysmonCPU is the CPU to pin the sysmon thread to, or -1.
 	SysmonCPU int
 	// Escalate is called when the G identified by seq has run two quanta
-	// on slot's M without polling. It runs on the watcher's goroutine, one
+	// on slot's M without polling (or, under sysmon, has been in a hooked
+	// call for a whole period). It runs on the watcher's goroutine, one
 	// call at a time; it must not block for long.
 	Escalate func(slot int, seq uint64)
+	// Blocked is called, with the eBPF watcher only, when slot's M blocks
+	// in the kernel while it runs the G identified by seq (a hooked call
+	// or not); ForeignPreempted when a thread of another process preempts
+	// slot's M. Both run on the sched_switch reader's goroutine. Nil
+	// leaves the reporter off.
+	Blocked          func(slot int, seq uint64)
+	ForeignPreempted func(slot int)
 }
 
 // Watcher is a running preemption watcher and the table it watches.
@@ -62,9 +70,10 @@ type Watcher struct {
 	table    *Table
 	escalate func(int, uint64)
 
-	ebpf   *ebpfSource
-	relay  *signalRelay
-	sysmon *sysmon
+	ebpf     *ebpfSource
+	switches bool // the sched_switch reporter is on
+	relay    *signalRelay
+	sysmon   *sysmon
 
 	closeOnce sync.Once
 	closeErr  error
@@ -127,7 +136,40 @@ func (w *Watcher) startEBPF(cfg Config) error {
 	}
 	w.ebpf, w.table, w.mode = src, table, EBPF
 	w.relay = startRelay(w, cfg.Signal)
+	if cfg.Blocked != nil {
+		err := src.startSwitches(func(ev SwitchEvent) {
+			switch ev.Kind {
+			case SwitchBlock:
+				cfg.Blocked(ev.Slot, ev.Seq)
+			case SwitchPreemptForeign:
+				if cfg.ForeignPreempted != nil {
+					cfg.ForeignPreempted(ev.Slot)
+				}
+			}
+		})
+		if err != nil {
+			// The quantum watcher works without it; blocked Ms are then
+			// handed off by escalation only (see Reason).
+			w.reason = "blocking detection off: " + err.Error()
+		} else {
+			w.switches = true
+		}
+	}
 	return nil
+}
+
+// Switches reports whether the sched_switch reporter is on: blocked Ms are
+// then detected as they block.
+func (w *Watcher) Switches() bool { return w.switches }
+
+// LostSwitches returns how many sched_switch events the ring buffer
+// dropped.
+func (w *Watcher) LostSwitches() uint64 {
+	if w.ebpf == nil || !w.switches {
+		return 0
+	}
+	n, _ := w.ebpf.lostSwitches()
+	return n
 }
 
 // Table returns the table the Ms publish to.
@@ -220,6 +262,15 @@ func tick(s *Slot) (escalate bool, seq uint64) {
 		return false, seq
 	}
 	strikes := atomic.AddUint64(&s.Strikes, 1)
+	if strikes == 1 && s.InSyscall() != 0 && atomic.LoadUint64(&s.Signaled) != seq {
+		// Blocked in a hooked call for a whole period: hand its work off
+		// now (Go's sysmon retakes a P in a system call after 20 µs; this
+		// watcher can only look once per period). Only sysmon gets here
+		// for a blocked M: a task-clock tick never fires on one.
+		atomic.StoreUint64(&s.Signaled, seq)
+		atomic.AddUint64(&s.Signals, 1)
+		return true, seq
+	}
 	if strikes == 1 {
 		if atomic.LoadUint64(&s.Preempt) != seq {
 			atomic.StoreUint64(&s.Preempt, seq)

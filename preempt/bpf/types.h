@@ -1,10 +1,10 @@
 /* Hand-declared kernel types for quantum.bpf.c.
  *
- * The program needs only fixed-width integers and two constants of the BPF
- * UAPI, so it declares them here instead of including a 2.8 MB vmlinux.h
- * generated from one kernel, or <linux/bpf.h>, whose <asm/...> includes
- * are not on clang's path for the bpf target. The values are UAPI: they
- * never change. */
+ * The programs need only fixed-width integers, a few constants of the BPF
+ * UAPI and two fields of struct task_struct, so they declare them here
+ * instead of including a 2.8 MB vmlinux.h generated from one kernel, or
+ * <linux/bpf.h>, whose <asm/...> includes are not on clang's path for the
+ * bpf target. The constants are UAPI: they never change. */
 #ifndef USCHED_TYPES_H
 #define USCHED_TYPES_H
 
@@ -21,11 +21,27 @@ typedef __u16 __be16;
 typedef __u32 __be32;
 typedef __u64 __be64;
 typedef __u32 __wsum;
+/* sched_switch's first argument. */
+typedef _Bool bool;
 
 /* enum bpf_map_type, include/uapi/linux/bpf.h */
+#define BPF_MAP_TYPE_HASH 1
 #define BPF_MAP_TYPE_ARRAY 2
+#define BPF_MAP_TYPE_RINGBUF 27
 /* map_flags, include/uapi/linux/bpf.h: the array can be mmapped (5.5). */
 #define BPF_F_MMAPABLE (1U << 10)
+
+/* The two fields of struct task_struct (include/linux/sched.h) that
+ * on_switch reads. Their offsets depend on the kernel's configuration;
+ * preserve_access_index makes clang record each access as a CO-RE
+ * relocation, which cilium/ebpf resolves against the running kernel's BTF
+ * at load, so the declared order and padding here do not matter. pid is
+ * the thread ID, tgid the process ID, both as seen from the initial PID
+ * namespace. */
+struct task_struct {
+	int pid;
+	int tgid;
+} __attribute__((preserve_access_index));
 
 /* Single-copy-atomic access to words that another thread (the M, or Go's
  * escalation path) writes concurrently, as in the kernel's own macros:

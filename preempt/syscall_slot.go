@@ -1,0 +1,14 @@
+package preempt
+
+import "sync/atomic"
+
+// EnterSyscall publishes that the M entered a hooked blocking call at
+// cycle count since (non-zero). M only; a plain store, like SetSeq.
+func (s *Slot) EnterSyscall(since uint64) { s.Syscall = since }
+
+// ExitSyscall publishes that the call returned. M only.
+func (s *Slot) ExitSyscall() { s.Syscall = 0 }
+
+// InSyscall returns the cycle count at which the M entered its current
+// hooked call, or 0. Any thread.
+func (s *Slot) InSyscall() uint64 { return atomic.LoadUint64(&s.Syscall) }
