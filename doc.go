@@ -28,9 +28,8 @@
 //   - A G must not call runtime.LockOSThread or runtime.Goexit (so no
 //     t.Fatal or t.FailNow inside a G: report through a variable or a
 //     panic instead; Goexit would end the M's scheduler coroutine), and
-//     should not block for long in system calls or on Go channels or
-//     mutexes: it holds its M, and its P's other Gs wait until the
-//     watcher escalates it (see Preemption). Runtime.Wait and
+//     should not block in system calls or on Go channels or mutexes
+//     directly: see Blocking for the hooked calls and G.Await. Runtime.Wait and
 //     Runtime.Close return ErrInG when called from a G; a G waits for
 //     other Gs with a Group.
 //   - A long-running G should call G.Check in its loops: it then yields
@@ -69,13 +68,35 @@
 // (about 7 µs in a VM): keep the quantum at 100 µs or more unless tail
 // latency matters more than throughput.
 //
+// # Blocking
+//
+// A G that blocks holds its M's thread: only that thread can resume the G
+// (its stack is a coroutine of that thread), so the runtime moves the rest
+// of the P's work instead, to a spare M pinned to the same CPU.
+//
+//   - Hooked calls (Read, Write, Accept, Connect, Nanosleep, Syscall):
+//     the M publishes that it entered a call (a cycle-counter read and a
+//     store); if the call blocks, the hand-off happens as soon as the
+//     watcher sees it (eBPF: when the thread switches out; sysmon: at its
+//     next tick) and the M takes its CPU back when the call returns.
+//   - Unhooked blocking (a raw system call, Go's own file or network I/O,
+//     a sync.Mutex, time.Sleep, a page fault): with eBPF the sched_switch
+//     reporter sees the thread block and the hand-off is the same; without
+//     eBPF only the watcher's escalation notices, after two quanta.
+//   - Each blocked G holds a thread and each hand-off a spare M:
+//     Config.MaxSpareMs bounds how many Ms can be blocked before the rest
+//     of a P's work waits. For waits that need no thread, use G.Sleep,
+//     Mutex, WaitGroup, Group, or G.Await (any Go API, on a goroutine).
+//   - A G must never call runtime.LockOSThread: its thread is the M's.
+//
 // # GOMAXPROCS
 //
 // Each M is a goroutine that holds one of Go's Ps while it runs, spare Ms
 // included. So that Go's own goroutines (the garbage collector, timers,
 // your goroutines) always have a P of their own and Go does not time-slice
-// the Ms, New raises GOMAXPROCS to at least Procs+min(MaxSpareMs, Procs)+1 (summed
-// over open runtimes, plus one), and the last Close restores it. Stats
+// the Ms, New raises GOMAXPROCS to at least Procs+min(MaxSpareMs,
+// Procs)+1 (summed over open runtimes, plus one): a spare runs only in
+// place of a blocked or demoted M. The last Close restores it. Stats
 // reports the value in force.
 //
 // # Accounting

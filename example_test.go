@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
+	"syscall"
+	"time"
 
 	"github.com/usched/usched"
 )
@@ -176,4 +178,43 @@ func ExampleRuntime_Stats() {
 	// Gs run: 10001
 	// steals in = steals out = matrix: true
 	// latency sampled: true
+}
+
+// A G reads from a pipe through usched.Read: if the read blocks, the
+// runtime hands the G's P's other Gs to a spare M instead of letting them
+// wait behind it. G.Sleep suspends a G without holding its thread.
+func ExampleRead() {
+	rt, err := usched.New(usched.Config{Procs: 1})
+	if err != nil {
+		panic(err)
+	}
+	defer rt.Close()
+
+	var fds [2]int
+	if err := syscall.Pipe(fds[:]); err != nil {
+		panic(err)
+	}
+	defer syscall.Close(fds[0])
+	defer syscall.Close(fds[1])
+
+	var got string
+	rt.Go(func(gp *usched.G) {
+		buf := make([]byte, 16)
+		n, err := usched.Read(gp, fds[0], buf) // blocks until the writer below runs
+		if err != nil {
+			panic(err)
+		}
+		got = string(buf[:n])
+	})
+	rt.Go(func(gp *usched.G) {
+		gp.Sleep(time.Millisecond) // the reader is blocked by now, most likely
+		if _, err := usched.Write(gp, fds[1], []byte("hello")); err != nil {
+			panic(err)
+		}
+	})
+	if err := rt.Wait(); err != nil {
+		panic(err)
+	}
+	fmt.Println(got)
+	// Output: hello
 }
