@@ -20,4 +20,4 @@ echo "== stress run (200,000 Gs)"
 go run ./cmd/usched stress -gs 200000 -seed 1 -progress=false
 
 echo "== benchmarks, smoke run (-benchtime=1x)"
-(cd bench && go test -count=1 -run '^$' -bench . -benchtime=1x ./...)
+(cd bench && go test -short -count=1 -run '^$' -bench . -benchtime=1x ./...)
