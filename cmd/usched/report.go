@@ -8,16 +8,29 @@ import (
 	"time"
 
 	"github.com/usched/usched"
+	"github.com/usched/usched/stress"
 )
 
-// printReport prints a run's summary and its scheduler tables: per-P
-// counters, the steal matrix and the scheduling latency.
-func printReport(w io.Writer, res *result) {
-	st := res.stats
-	secs := res.elapsed.Seconds()
-	fmt.Fprintf(w, "seed %d\n", res.pl.seed)
-	fmt.Fprintf(w, "procs %d (%d CPUs)\n", res.procs, res.cpus)
-	fmt.Fprintf(w, "GOMAXPROCS %d (%d before usched.New)\n", st.GOMAXPROCS, res.maxprocsWas)
+// printHeader starts a scenario's report, before it runs: on a terminal
+// the progress bar then follows it.
+func printHeader(w io.Writer, scenario string, seed uint64) {
+	fmt.Fprintf(w, "\n== %s (seed %d)\n", scenario, seed)
+}
+
+// printReport prints, after printHeader, a scenario run's summary, its
+// scheduler tables (per-P counters, the steal matrix and the scheduling
+// latency) and its invariants.
+func printReport(w io.Writer, res *stress.Result) {
+	fmt.Fprintf(w, "workload %s\n", res.Workload)
+	if res.Err != nil {
+		fmt.Fprintf(w, "the run could not be made: %v\n", res.Err)
+		fmt.Fprintf(w, "%s: FAIL\n", res.Scenario)
+		return
+	}
+	st := res.Stats
+	secs := res.Elapsed.Seconds()
+	fmt.Fprintf(w, "procs %d (%d CPUs)\n", res.Procs, cpus)
+	fmt.Fprintf(w, "GOMAXPROCS %d (%d before usched.New)\n", st.GOMAXPROCS, res.GOMAXPROCSBefore)
 	pr := st.Preemption
 	fmt.Fprintf(w, "preemption %s", pr.Mode)
 	if pr.Mode != "off" {
@@ -31,8 +44,8 @@ func printReport(w io.Writer, res *result) {
 	if pr.Demotion != "" {
 		fmt.Fprintf(w, "  %s\n", pr.Demotion)
 	}
-	fmt.Fprintf(w, "elapsed %v\n", res.elapsed.Round(time.Microsecond))
-	fmt.Fprintf(w, "Gs/s %s (%.0f)\n", humanCount(float64(res.pl.gs)/secs), float64(res.pl.gs)/secs)
+	fmt.Fprintf(w, "elapsed %v\n", res.Elapsed.Round(time.Microsecond))
+	fmt.Fprintf(w, "Gs/s %s (%.0f)\n", humanCount(res.GsPerSec()), res.GsPerSec())
 	fmt.Fprintln(w)
 
 	printPTable(w, st, secs)
@@ -41,6 +54,61 @@ func printReport(w io.Writer, res *result) {
 	fmt.Fprintln(w)
 	printLatency(w, st.SchedLatency)
 	fmt.Fprintln(w)
+	for _, n := range res.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+	fmt.Fprintln(w, "invariants:")
+	for _, c := range res.Checks {
+		status := "ok  "
+		if !c.OK {
+			status = "FAIL"
+		}
+		fmt.Fprintf(w, "  %s %s: %s\n", status, c.Name, c.Detail)
+	}
+	fmt.Fprintf(w, "%s: %s\n", res.Scenario, verdict(res.Passed()))
+}
+
+// printRunLine prints one line for a repeated run (-duration), whose
+// tables would only repeat the first run's.
+func printRunLine(w io.Writer, pass int, res *stress.Result) {
+	fmt.Fprintf(w, "pass %d: %s (seed %d): %s, %d Gs in %v, %s Gs/s, %d stolen (%.1f per 1000 Gs)\n",
+		pass, res.Scenario, res.Seed, verdict(res.Passed()), res.Gs, res.Elapsed.Round(time.Microsecond),
+		humanCount(res.GsPerSec()), res.StolenGs(), res.StealsPer1000())
+}
+
+// roundDuration rounds d to three or four significant digits or so: to the
+// millisecond from a second up, to the microsecond below.
+func roundDuration(d time.Duration) time.Duration {
+	if d >= time.Second {
+		return d.Round(time.Millisecond)
+	}
+	return d.Round(time.Microsecond)
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "PASS"
+	}
+	return "FAIL"
+}
+
+// printSummary prints the final table: one row per scenario, adding up
+// its runs. Steals count Gs moved from one P to another, not steal
+// operations (one steal moves half a deque).
+func printSummary(w io.Writer, rows []*summaryRow, wall time.Duration) {
+	fmt.Fprintf(w, "\nsummary (%v in all; stolen Gs count Gs moved between Ps)\n", wall.Round(time.Millisecond))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "scenario\tresult\truns\tGs\telapsed\tGs/s\tstolen Gs\tstolen/1000 Gs\t")
+	for _, r := range rows {
+		result := "PASS"
+		if r.fails > 0 {
+			result = fmt.Sprintf("FAIL (%d of %d)", r.fails, r.runs)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%v\t%s\t%d\t%.1f\t\n",
+			r.name, result, r.runs, r.gs, roundDuration(r.elapsed),
+			humanCount(perSecond(r.gs, r.elapsed.Seconds())), r.stolen, perThousand(r.stolen, r.gs))
+	}
+	tw.Flush()
 }
 
 // perSecond returns n per second of secs, 0 when secs is 0.
