@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-lib=(. ./asm/... ./internal/... ./g/... ./steal/... ./p/... ./m/...)
+lib=(. ./asm/... ./internal/... ./g/... ./steal/... ./p/... ./preempt/... ./hook/... ./m/... ./stress/...)
 
 echo "== go vet"
 go vet ./...
