@@ -56,9 +56,11 @@ type M struct {
 	// needs it yet.
 	spawnRun uint32
 
-	tick  uint32
-	rnd   steal.Rand
-	order steal.RandomOrder
+	batch  [globalBatchMax]*g.G // scratch for takeGlobal; owner-only, empty between calls
+	nbatch int
+	tick   uint32
+	rnd    steal.Rand
+	order  steal.RandomOrder
 
 	// Preemption (see preempt.go and spare.go).
 	slotIdx int           // this M's row of the watcher's table

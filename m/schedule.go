@@ -101,7 +101,9 @@ func (mp *M) findRunnable() *g.G {
 			if gp := mp.takeResume(); gp != nil {
 				return mp.found(gp)
 			}
-			if gp := mp.takeGlobal(); gp != nil {
+			// One G only, as Go's fairness check: a batch would go on top
+			// of the local deque and run before older Gs there.
+			if gp := mp.takeGlobalOne(); gp != nil {
 				return mp.found(gp)
 			}
 		}
@@ -194,9 +196,34 @@ func (mp *M) takeGlobal() *g.G {
 	if max > globalBatchMax {
 		max = globalBatchMax
 	}
-	gp, taken := s.global.Get(max, mp.pp.RunqPush)
+	// The batch goes into the deque newest first, so that the owner's
+	// LIFO pops run it oldest first: submissions from outside are
+	// requests, served in arrival order (a LIFO batch made the oldest
+	// request of a burst wait for all the others).
+	gp, taken := s.global.Get(max, mp.spillGlobal)
+	for i := mp.nbatch - 1; i >= 0; i-- {
+		mp.pp.RunqPush(mp.batch[i])
+		mp.batch[i] = nil
+	}
+	mp.nbatch = 0
 	mp.pp.C.Add(p.GlobalPops, uint64(taken))
 	return gp
+}
+
+// takeGlobalOne takes the oldest G of the global queue, if any.
+func (mp *M) takeGlobalOne() *g.G {
+	if mp.s.global.Len() == 0 {
+		return nil
+	}
+	gp, taken := mp.s.global.Get(1, nil)
+	mp.pp.C.Add(p.GlobalPops, uint64(taken))
+	return gp
+}
+
+// spillGlobal collects one G of a global batch (see takeGlobal).
+func (mp *M) spillGlobal(gp *g.G) {
+	mp.batch[mp.nbatch] = gp
+	mp.nbatch++
 }
 
 // stealWork makes passes over the other Ps in random order, for up to
