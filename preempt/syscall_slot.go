@@ -12,3 +12,8 @@ func (s *Slot) ExitSyscall() { s.Syscall = 0 }
 // InSyscall returns the cycle count at which the M entered its current
 // hooked call, or 0. Any thread.
 func (s *Slot) InSyscall() uint64 { return atomic.LoadUint64(&s.Syscall) }
+
+// SwitchedOut reports whether the sched_switch reporter last saw the M
+// switch out (and not back in). Any thread; only meaningful while the
+// reporter is on.
+func (s *Slot) SwitchedOut() bool { return atomic.LoadUint32(&s.OffCPU) != 0 }
