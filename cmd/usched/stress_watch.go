@@ -52,7 +52,14 @@ func (wd *watchdog) watch(r stress.RunInfo) (stop func()) {
 		wd.bar = startProgress(f, uint64(r.Gs), func() uint64 { return rt.Stats().Total().FinishedGs })
 	}
 	bar := wd.bar
-	return bar.stop
+	// "usched profile" samples the runtime until the workload is done;
+	// the runtime is still open then, and idle, so the last sample is
+	// exact.
+	observed := observeRuntime(r.Scenario, r.Runtime)
+	return func() {
+		bar.stop()
+		observed()
+	}
 }
 
 // stop ends the watch of a run that finished.
