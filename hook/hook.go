@@ -33,13 +33,13 @@ func Write(gp *g.G, fd int, p []byte) (int, error) {
 	return n, err
 }
 
-// Accept is accept4(2) on the listening socket fd for gp, with
-// SOCK_CLOEXEC.
+// Accept is accept(2) on the listening socket fd for gp; on Linux
+// accept4(2) with SOCK_CLOEXEC.
 func Accept(gp *g.G, fd int) (int, unix.Sockaddr, error) {
 	g.EnterSyscall(gp)
 	var sa unix.Sockaddr
 	nfd, err := retry(func() (int, error) {
-		n, s, err := unix.Accept4(fd, unix.SOCK_CLOEXEC)
+		n, s, err := accept(fd)
 		sa = s
 		return n, err
 	})
@@ -60,13 +60,7 @@ func Connect(gp *g.G, fd int, sa unix.Sockaddr) error {
 // is for code that must sleep in the kernel.
 func Nanosleep(gp *g.G, d time.Duration) error {
 	g.EnterSyscall(gp)
-	ts := unix.NsecToTimespec(int64(d))
-	var err error
-	for {
-		if err = unix.Nanosleep(&ts, &ts); err != unix.EINTR {
-			break
-		}
-	}
+	err := nanosleep(d)
 	g.ExitSyscall(gp)
 	return err
 }
