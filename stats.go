@@ -4,6 +4,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/usched/usched/asm"
 	"github.com/usched/usched/p"
 )
 
@@ -117,7 +118,10 @@ type PStats struct {
 	Syscalls        uint64
 	SyscallHandoffs uint64
 	SyscallStalls   uint64
-	RunqGs          int // Gs queued on this P now (racy snapshot)
+	// SyscallStallTime bounds how long those Gs waited: the summed
+	// duration of the calls that kept them waiting.
+	SyscallStallTime time.Duration
+	RunqGs           int // Gs queued on this P now (racy snapshot)
 }
 
 // Stats returns a snapshot of the runtime's counters. Any goroutine.
@@ -159,7 +163,8 @@ func (rt *Runtime) Stats() Stats {
 			OverflowGs: c[p.OverflowGs], Backpressures: c[p.Backpressures],
 			Preemptions: c[p.Preemptions], Handoffs: c[p.Handoffs], Sleeps: c[p.Sleeps],
 			Syscalls: c[p.Syscalls], SyscallHandoffs: c[p.SyscallHandoffs], SyscallStalls: c[p.SyscallStalls],
-			RunqGs: ps.RunqLen,
+			SyscallStallTime: time.Duration(float64(c[p.SyscallStallCycles]) / asm.CyclesPerNanosecond()),
+			RunqGs:           ps.RunqLen,
 		}
 		for v, n := range ps.StolenFrom {
 			st.StealMatrix[v][i] = n
@@ -209,6 +214,7 @@ func (st Stats) Total() PStats {
 		t.Syscalls += ps.Syscalls
 		t.SyscallHandoffs += ps.SyscallHandoffs
 		t.SyscallStalls += ps.SyscallStalls
+		t.SyscallStallTime += ps.SyscallStallTime
 		t.RunqGs += ps.RunqGs
 	}
 	return t

@@ -25,11 +25,16 @@ func (mp *M) EnterSyscall(gp *g.G) {
 // ExitSyscall ends the call: if its M's work was handed off meanwhile,
 // take the CPU back. Then poll, as every runtime call does.
 func (mp *M) ExitSyscall(gp *g.G) {
+	since := mp.slot.InSyscall()
 	mp.slot.ExitSyscall()
 	if mp.esc.Load() != nil {
 		mp.pp.C.Inc(p.SyscallHandoffs)
 		if n := mp.local.Len(); n > 0 || !mp.remote.Idle() {
-			mp.pp.C.Inc(p.SyscallStalls) // Gs bound to this M waited for the call
+			// Gs bound to this M were ready and waited for the call: at
+			// most its whole duration (they may have been readied
+			// during it). Counted in cycles, converted when read.
+			mp.pp.C.Inc(p.SyscallStalls)
+			mp.pp.C.Add(p.SyscallStallCycles, asm.Cycles()-since)
 		}
 		mp.reclaim()
 	}

@@ -7,29 +7,30 @@ type Counter int
 
 // The per-P counters. Each is incremented only by the owner of the P.
 const (
-	SpawnedGs       Counter = iota // Gs created on this P (G.Go, Group.Go)
-	RanGs                          // Gs started on this P
-	FinishedGs                     // Gs that returned or panicked on this P
-	NotRunGs                       // Gs dropped without running (after Close)
-	PanickedGs                     // Gs that panicked
-	LocalPops                      // Gs taken from this P's runnext or deque
-	GlobalPops                     // Gs taken from the global queue
-	ResumedGs                      // suspended Gs resumed from the M's resume queue
-	StealAttempts                  // victims probed
-	Steals                         // probes that moved at least one G
-	StolenGs                       // Gs moved into this P by stealing
-	Parks                          // times the M went idle (joined the idle list)
-	Spins                          // spin rounds while searching for work
-	Yields                         // G.Yield calls, and preemption polls that yielded
-	Suspends                       // Gs that suspended (Yield, Group.Wait)
-	OverflowGs                     // Gs moved from this P's deque to the global queue
-	Backpressures                  // spawns that yielded because the P's deque was overlong
-	Preemptions                    // polls that found the running G over its quantum and yielded it
-	Handoffs                       // escalations this P's M took over: it is a spare M serving an overrunning M's CPU
-	Sleeps                         // G.Sleep calls
-	Syscalls                       // blocking calls entered through package hook
-	SyscallHandoffs                // hooked calls during which this M's work was handed to a spare M
-	SyscallStalls                  // of those, calls that kept Gs bound to this M (suspended here) waiting
+	SpawnedGs          Counter = iota // Gs created on this P (G.Go, Group.Go)
+	RanGs                             // Gs started on this P
+	FinishedGs                        // Gs that returned or panicked on this P
+	NotRunGs                          // Gs dropped without running (after Close)
+	PanickedGs                        // Gs that panicked
+	LocalPops                         // Gs taken from this P's runnext or deque
+	GlobalPops                        // Gs taken from the global queue
+	ResumedGs                         // suspended Gs resumed from the M's resume queue
+	StealAttempts                     // victims probed
+	Steals                            // probes that moved at least one G
+	StolenGs                          // Gs moved into this P by stealing
+	Parks                             // times the M went idle (joined the idle list)
+	Spins                             // spin rounds while searching for work
+	Yields                            // G.Yield calls, and preemption polls that yielded
+	Suspends                          // Gs that suspended (Yield, Group.Wait)
+	OverflowGs                        // Gs moved from this P's deque to the global queue
+	Backpressures                     // spawns that yielded because the P's deque was overlong
+	Preemptions                       // polls that found the running G over its quantum and yielded it
+	Handoffs                          // escalations this P's M took over: it is a spare M serving an overrunning M's CPU
+	Sleeps                            // G.Sleep calls
+	Syscalls                          // blocking calls entered through package hook
+	SyscallHandoffs                   // hooked calls during which this M's work was handed to a spare M
+	SyscallStalls                     // of those, calls that kept Gs bound to this M (suspended here) waiting
+	SyscallStallCycles                // their durations, in asm.Cycles units (Stats converts to time)
 	NumCounters
 )
 
