@@ -25,6 +25,10 @@ func BenchmarkTinyTasks(b *testing.B) {
 	// watcher off: the preemption issue's overhead goal compares the two.
 	b.Run("usched", func(b *testing.B) { benchSpawnLoop(b, usched.Config{}) })
 	b.Run("usched-preempt-off", func(b *testing.B) { benchSpawnLoop(b, usched.Config{Preempt: usched.PreemptOff}) })
+	// Preemption on without spare Ms (GOMAXPROCS stays Procs+1), and with
+	// the sysmon watcher: where the overhead of "usched" comes from.
+	b.Run("usched-nospares", func(b *testing.B) { benchSpawnLoop(b, usched.Config{MaxSpareMs: -1}) })
+	b.Run("usched-sysmon", func(b *testing.B) { benchSpawnLoop(b, usched.Config{Preempt: usched.PreemptSysmon}) })
 	// The same loop on a single P: no G crosses a CPU. The gap to "usched"
 	// is what moving tiny Gs (and the shared counter) between CPUs costs.
 	b.Run("usched-procs1", func(b *testing.B) { benchSpawnLoop(b, usched.Config{Procs: 1}) })

@@ -60,3 +60,10 @@ func futexWaitTimeout(addr *uint32, val uint32, ns int64) {
 	unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)),
 		futexWaitPrivate, uintptr(val), uintptr(unsafe.Pointer(&ts)), 0, 0)
 }
+
+// monotonicNS reads CLOCK_MONOTONIC, the clock of bpf_ktime_get_ns.
+func monotonicNS() int64 {
+	var ts unix.Timespec
+	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
+	return ts.Nano()
+}

@@ -68,6 +68,9 @@ type Sched struct {
 	watchDone       bool          // protected by watchMu: the watcher is closed
 	watchFinal      [5]uint64     // protected by watchMu: its counters when it closed
 
+	traceMu sync.Mutex
+	tracing bool // protected by traceMu
+
 	exited     sync.WaitGroup // one per M base goroutine
 	start      time.Time      // origin of the sampled latency stamps
 	spinCycles uint64         // spinTime in asm.Cycles units

@@ -91,6 +91,18 @@ func (mp *M) findRunnable() *g.G {
 		return nil // a spare in the pool sleeps until escalate activates it
 	}
 	for {
+		if mp.spare && mp.recall.Load() && mp.boundGs == 0 {
+			// The M it served is back: leave at once rather than compete
+			// with it for the CPU while work remains. Gs left on this
+			// spare's P are stolen by the others (wakep).
+			mp.retire()
+			if !pp.RunqEmpty() {
+				s.wakep()
+			}
+			if !mp.sparePark() {
+				return nil
+			}
+		}
 		mp.tick++
 		if mp.tick%fairnessTicks == 0 {
 			mp.flushDone()
@@ -136,11 +148,7 @@ func (mp *M) findRunnable() *g.G {
 			}
 		}
 		if mp.spare && mp.recall.Load() && mp.boundGs == 0 {
-			mp.retire()
-			if !mp.sparePark() {
-				return nil
-			}
-			continue
+			continue // retire at the top of the loop
 		}
 		mp.parkM()
 	}
@@ -271,6 +279,7 @@ func (mp *M) stealOne(victim *p.P) *g.G {
 		pp.C.Inc(p.Steals)
 		pp.C.Add(p.StolenGs, uint64(n))
 		pp.C.AddStolenFrom(victim.ID, uint64(n))
+		mp.traceSteal(victim.ID, n)
 		return pp.RunqGet()
 	}
 	return nil
@@ -294,7 +303,23 @@ func (mp *M) execute(gp *g.G) {
 	g.SetThread(gp, &mp.th)
 	mp.spawnRun = 0
 	mp.startSlice()
+	if tb := mp.trace.Load(); tb != nil {
+		mp.executeTraced(tb, gp)
+		return
+	}
 	perr := run(gp)
+	mp.spawnRun = 0
+	mp.finish(gp, perr)
+}
+
+// executeTraced is the rest of execute while a trace runs.
+func (mp *M) executeTraced(tb *traceBuf, gp *g.G) {
+	gid := gp.ID()
+	start := mp.sampleStart(tb)
+	perr := run(gp)
+	if start != 0 {
+		mp.traceG(tb, gid, start)
+	}
 	mp.spawnRun = 0
 	mp.finish(gp, perr)
 }

@@ -17,3 +17,7 @@ func (s *Slot) InSyscall() uint64 { return atomic.LoadUint64(&s.Syscall) }
 // switch out (and not back in). Any thread; only meaningful while the
 // reporter is on.
 func (s *Slot) SwitchedOut() bool { return atomic.LoadUint32(&s.OffCPU) != 0 }
+
+// SwitchedOutAt returns when (CLOCK_MONOTONIC ns) the reporter last saw the
+// M switch out. Any thread.
+func (s *Slot) SwitchedOutAt() uint64 { return atomic.LoadUint64(&s.SwitchOutTS) }
