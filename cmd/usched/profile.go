@@ -41,6 +41,7 @@ func init() {
 // profileConfig holds the profile command's flags.
 type profileConfig struct {
 	report   string
+	trace    string
 	interval time.Duration
 }
 
@@ -49,13 +50,14 @@ func newProfileFlags(cfg *profileConfig, stderr io.Writer) *flag.FlagSet {
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.report, "report", "", "write an HTML report with plots (steal rate and run queues per P, latency CDF, steal matrix) and the final counters to this file")
 	fs.DurationVar(&cfg.interval, "interval", time.Second, "time between samples")
+	fs.StringVar(&cfg.trace, "trace", "", "write a Chrome/Perfetto trace (JSON) of each runtime the workload starts to this file (FILE, FILE.2, ...); open it at ui.perfetto.dev")
 	fs.Usage = func() { profileUsage(fs) }
 	return fs
 }
 
 func profileUsage(fs *flag.FlagSet) {
 	w := fs.Output()
-	fmt.Fprint(w, `usage: usched profile [--report FILE.html] [--interval 1s] -- <command> [args]
+	fmt.Fprint(w, `usage: usched profile [--report FILE.html] [--trace FILE.json] [--interval 1s] -- <command> [args]
 
 Runs the usched command after -- (the workload, e.g. "stress -scenario
 uts") in this process and samples the counters of each runtime it creates:
@@ -89,7 +91,7 @@ func runProfile(args []string, stdout, stderr io.Writer) int {
 	}
 	usageErr := func(format string, args ...any) int {
 		fmt.Fprintf(stderr, "usched profile: "+format+"\n", args...)
-		fmt.Fprintln(stderr, "usage: usched profile [--report FILE.html] [--interval 1s] -- <command> [args]")
+		fmt.Fprintln(stderr, "usage: usched profile [--report FILE.html] [--trace FILE.json] [--interval 1s] -- <command> [args]")
 		return exitUsage
 	}
 	switch {
@@ -125,7 +127,7 @@ func runProfile(args []string, stdout, stderr io.Writer) int {
 		defer report.Close()
 	}
 
-	code, samples := profileWorkload(workload, cfg.interval, stdout, stderr)
+	code, samples := profileWorkload(workload, cfg.interval, cfg.trace, stdout, stderr)
 	if len(samples) == 0 {
 		fmt.Fprintf(stderr, "usched profile: %s started no usched runtime in this process: nothing was sampled\n", workload[0])
 	}
@@ -146,7 +148,7 @@ func runProfile(args []string, stdout, stderr io.Writer) int {
 
 // profileWorkload runs the workload command with the sampler installed
 // as the runtime observer, and returns its exit status and the samples.
-func profileWorkload(workload []string, interval time.Duration, stdout, stderr io.Writer) (int, []usched.Sample) {
+func profileWorkload(workload []string, interval time.Duration, trace string, stdout, stderr io.Writer) (int, []usched.Sample) {
 	f, isFile := stdout.(*os.File)
 	view := &profileView{w: stdout, live: isFile && isTerminal(f)}
 	// The workload's stdout: held back on a terminal (the view keeps its
@@ -169,6 +171,9 @@ func profileWorkload(workload []string, interval time.Duration, stdout, stderr i
 
 	s := startSampler(interval, view.show)
 	runtimeObserver = s.observe
+	if trace != "" {
+		runtimeObserver = tracingObserver(trace, s.observe, stdout, stderr)
+	}
 	code := dispatch(workload, wout, werr)
 	runtimeObserver = nil
 	samples := s.stop()

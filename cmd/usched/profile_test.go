@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"encoding/xml"
 	"os"
 	"path/filepath"
@@ -381,5 +382,35 @@ func TestTailBuffer(t *testing.T) {
 	}
 	if tb.String() != "one\ntwo\n\n  \n" {
 		t.Errorf("String = %q", tb.String())
+	}
+}
+
+// TestProfileTrace: --trace writes a Chrome trace that parses as JSON and
+// holds G slices and thread names.
+func TestProfileTrace(t *testing.T) {
+	dir := t.TempDir()
+	trace := filepath.Join(dir, "t.json")
+	_, stderr, code := runCmd(t, "profile", "--trace", trace, "--", "stress", "-scenario", "fib", "-gs", "20000", "-progress=false")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	data, err := os.ReadFile(trace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		TraceEvents []struct {
+			Ph string `json:"ph"`
+		} `json:"traceEvents"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatalf("trace is not JSON: %v", err)
+	}
+	kinds := map[string]int{}
+	for _, ev := range doc.TraceEvents {
+		kinds[ev.Ph]++
+	}
+	if kinds["X"] == 0 || kinds["M"] == 0 {
+		t.Fatalf("trace lacks G slices or track names: %v", kinds)
 	}
 }
