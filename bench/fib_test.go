@@ -97,21 +97,29 @@ func fibPool(submit func(func()) error, n int) int {
 func BenchmarkFib(b *testing.B) {
 	forks := float64(fibForks(fibN))
 
-	b.Run("usched", func(b *testing.B) {
-		rt := newRuntime(b, usched.Config{})
-		b.ReportAllocs()
-		b.ResetTimer()
-		for range b.N {
-			var res int
-			rt.Go(func(gp *usched.G) { res = fibUsched(gp, fibN) })
-			if err := rt.Wait(); err != nil {
-				b.Fatal(err)
+	// "usched-preempt-off": the same without the watcher and spare Ms
+	// (GOMAXPROCS Procs+1 instead of 2*Procs+1).
+	for _, v := range []struct {
+		name string
+		cfg  usched.Config
+	}{{"usched", usched.Config{}}, {"usched-preempt-off", usched.Config{Preempt: usched.PreemptOff}}, {"usched-nospares", usched.Config{MaxSpareMs: -1}}, {"usched-sysmon", usched.Config{Preempt: usched.PreemptSysmon}}} {
+		name, cfg := v.name, v.cfg
+		b.Run(name, func(b *testing.B) {
+			rt := newRuntime(b, cfg)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				var res int
+				rt.Go(func(gp *usched.G) { res = fibUsched(gp, fibN) })
+				if err := rt.Wait(); err != nil {
+					b.Fatal(err)
+				}
+				checkFib(b, res)
 			}
-			checkFib(b, res)
-		}
-		b.StopTimer()
-		reportPerFork(b, forks)
-	})
+			b.StopTimer()
+			reportPerFork(b, forks)
+		})
+	}
 
 	b.Run("goroutines", func(b *testing.B) {
 		b.ReportAllocs()
