@@ -30,7 +30,7 @@ type Config struct {
 	// Quantum is how long a G may run before the preemption watcher flags
 	// it: its next poll (G.Check, or any runtime call) then yields. A G
 	// that has not polled two quanta after its start is escalated: its P
-	// is handed to a spare M on the same CPU while it runs on, demoted.
+	// is handed to a spare M on the same CPU while it runs on, demoted to nice 19.
 	// Zero means DefaultQuantum; a negative value disables preemption (as
 	// Preempt: PreemptOff does). The watcher costs a timer interrupt per
 	// quantum of each busy M's CPU time (about 7 µs in a VM): about 0.7%

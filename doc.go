@@ -57,7 +57,7 @@
 // its P. A G that still has not polled one period later is escalated: its
 // P's CPU is handed to a spare M (at most Config.MaxSpareMs of them),
 // which takes over the P's queued Gs, while the overrunning thread keeps
-// running its G at SCHED_IDLE priority until the G polls or ends.
+// running its G at nice 19 until the G polls or ends.
 //
 // The watcher is eBPF where the process has CAP_BPF and CAP_PERFMON: a
 // task-clock perf event per M, so idle Ms cost nothing, whose program

@@ -51,7 +51,7 @@ type PreemptionStats struct {
 	// Quantum is the quantum in force (0 when off).
 	Quantum time.Duration
 	// Demotion says why an escalated M's thread is not demoted to
-	// SCHED_IDLE ("" when it is).
+	// nice 19 ("" when it is).
 	Demotion string
 	// TicksN counts the watcher's samples of busy Ms; FlaggedGs the Gs it
 	// found over their quantum; Escalations the Gs that ran two quanta

@@ -6,16 +6,22 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// demote makes thread tid run only when its CPU has nothing else to run
-// (SCHED_IDLE). Any thread may demote another of the process.
+// demote lowers thread tid to nice 19 while a spare M serves its CPU.
+// Any thread may demote another of the process. Nice 19 rather than
+// SCHED_IDLE: an idle-class thread gets no CPU at all while anything else
+// runs there, and a 75 s stall of a demoted G was measured when a foreign
+// process kept its CPU busy; at nice 19 it still gets about 1.5% of it.
 func demote(tid int) error {
-	return unix.SchedSetAttr(tid, &unix.SchedAttr{Policy: unix.SCHED_IDLE}, 0)
+	return unix.Setpriority(unix.PRIO_PROCESS, tid, 19)
 }
 
-// promote gives thread tid (0: the caller) the normal policy back. Leaving
-// SCHED_IDLE needs CAP_SYS_NICE or an RLIMIT_NICE of at least 20.
+// promote gives thread tid (0: the caller) nice 0 back. Lowering a nice
+// value needs CAP_SYS_NICE or an RLIMIT_NICE of at least 20.
 func promote(tid int) error {
-	return unix.SchedSetAttr(tid, &unix.SchedAttr{Policy: unix.SCHED_NORMAL}, 0)
+	if tid == 0 {
+		tid = unix.Gettid()
+	}
+	return unix.Setpriority(unix.PRIO_PROCESS, tid, 0)
 }
 
 // probeDemotion reports whether a thread can be demoted and restored, by

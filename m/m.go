@@ -71,7 +71,7 @@ type M struct {
 	// esc is the spare M serving this M's CPU while this M's G overruns;
 	// set by escalate and cleared by this M (both under s.spareMu).
 	esc     atomic.Pointer[M]
-	demoted atomic.Bool              // this M's thread runs SCHED_IDLE; set by escalate, cleared by this M
+	demoted atomic.Bool              // this M's thread runs at nice 19; set by escalate, cleared by this M
 	trace   atomic.Pointer[traceBuf] // set while a trace runs (trace.go)
 	// Spare Ms only.
 	spare   bool

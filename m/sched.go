@@ -104,7 +104,7 @@ func New(cfg Config) (*Sched, error) {
 	s.watcher = w
 	if spares > 0 {
 		if err := probeDemotion(); err != nil {
-			s.demotion = fmt.Errorf("overrunning Ms are not demoted (leaving SCHED_IDLE needs CAP_SYS_NICE or RLIMIT_NICE >= 20): %w", err)
+			s.demotion = fmt.Errorf("overrunning Ms are not demoted (restoring nice 0 needs CAP_SYS_NICE or RLIMIT_NICE >= 20): %w", err)
 		}
 	}
 	// Every M holds one of Go's Ps while it runs, spares too; but a spare

@@ -14,7 +14,7 @@ import (
 // escalate; a spare M (a locked thread with a P of its own, parked until
 // then) is pinned to the overrunning M's CPU, steals that M's queued Gs
 // first, and then works as a full M. The overrunning thread is demoted
-// (SCHED_IDLE, where the process may restore it) so that the kernel runs
+// (nice 19, where the process may restore it) so that the kernel runs
 // the spare whenever it has work.
 //
 // Why the spare does not take over the overrunning M's P itself: that M's
@@ -43,7 +43,7 @@ func (s *Sched) escalate(slot int, seq uint64) {
 }
 
 // handOff gives the CPU of slot's M to a spare and reports whether it did.
-// demote: run the M's thread at SCHED_IDLE meanwhile (an overrunning G); a
+// demote: run the M's thread at nice 19 meanwhile (an overrunning G); a
 // blocked M is not demoted: it must take its CPU back as soon as it wakes.
 func (s *Sched) handOff(slot int, seq uint64, demoteM bool) bool {
 	mp := s.slotM(slot)
