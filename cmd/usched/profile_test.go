@@ -291,7 +291,7 @@ func TestProfileUsageErrors(t *testing.T) {
 		}
 	}
 	out, _, code := runCmd(t, "help", "profile")
-	if code != exitOK || !strings.Contains(out, "usage: usched profile [--report FILE.html] [--interval 1s] -- <command> [args]") || !strings.Contains(out, "-report") {
+	if code != exitOK || !strings.Contains(out, "usage: usched profile [--report FILE.html] [--trace FILE.json] [--interval 1s] -- <command> [args]") || !strings.Contains(out, "-report") {
 		t.Errorf("usched help profile: exit status %d:\n%s", code, out)
 	}
 }
