@@ -121,7 +121,17 @@ func (s *Sched) blocked(slot int, seq uint64) {
 		s.blockedLate(mp, slot, seq, out)
 		return
 	}
-	time.AfterFunc(wait, func() { s.blockedLate(mp, slot, seq, out) })
+	time.AfterFunc(wait, func() {
+		// A timer may fire after Close unmapped the table: check under
+		// watchMu, which Close holds while it unmaps. (The reporter's own
+		// goroutine must not take it: Close waits for that goroutine
+		// while holding it.)
+		s.watchMu.RLock()
+		defer s.watchMu.RUnlock()
+		if !s.watchDone {
+			s.blockedLate(mp, slot, seq, out)
+		}
+	})
 }
 
 // blockGrace is how long an M must stay blocked outside a hooked call
@@ -130,14 +140,9 @@ const blockGrace = time.Millisecond
 
 // blockedLate hands slot's M off if it is still in the block that began at
 // out, running the same G.
+// The table must be mapped: called on the reporter's goroutine (which
+// Close stops before it unmaps) or under watchMu.
 func (s *Sched) blockedLate(mp *M, slot int, seq, out uint64) {
-	// A timer may fire after Close unmapped the table: check under
-	// watchMu, which Close holds while it unmaps.
-	s.watchMu.RLock()
-	defer s.watchMu.RUnlock()
-	if s.watchDone {
-		return
-	}
 	if !mp.slot.SwitchedOut() || mp.slot.SwitchedOutAt() != out || mp.slot.LoadSeq() != seq {
 		return
 	}
