@@ -56,23 +56,20 @@
 //   - hogs: long Gs that never poll, short Gs queued behind them; every G
 //     must finish, with or without preemption (no timing is asserted), and
 //     the preemption counters are reported.
+//   - sleep: every G calls G.Sleep for 0 to 5 ms, some several times;
+//     each Sleep returns once, on the thread it began on and not before its
+//     deadline, and Stats.Sleeps counts every Sleep. The peak memory is
+//     reported.
+//   - blocking: one G in ten blocks its thread in usched.Read on a pipe
+//     or usched.Nanosleep, among Gs that compute, write to the pipes, use
+//     usched.Mutex or usched.WaitGroup, or G.Await a Go channel; every byte
+//     written is read once, the mutex-protected counter is exact, no
+//     wake-up is lost, and Stats.Syscalls counts the hooked calls. The
+//     hand-off counters are reported.
 //   - panics: one G in 16 panics; each panic comes back exactly once, as
 //     a *usched.PanicError with a stack, from Group.Wait or Runtime.Wait.
 //   - close: Close under load; every G ran once or was reported not run.
 //
 // Options.Fault injects a fault (a G dropped, or counted twice) so that a
 // test can show that the checks catch it.
-//
-// # To do
-//
-// These scenarios arrive with the blocking issue (hooked system calls and
-// P hand-off); until then a G that blocks holds its M and P, and a
-// scenario of blocking Gs would only measure that:
-//
-//   - TODO(blocking): sleep storm: many Gs that sleep (time.Sleep, or the
-//     runtime's own timer once it has one) for random short durations;
-//     every G wakes once, and no M spins while all sleep.
-//   - TODO(blocking): blocking mix: Gs that block in system calls (read on
-//     a pipe, nanosleep) among compute Gs; the compute Gs keep their Ps
-//     through the hand-off, and every G finishes.
 package stress

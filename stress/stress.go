@@ -134,7 +134,8 @@ func Names() []string {
 
 // registry lists the scenarios in the order "all" runs them: the mixed
 // workload first, then the single-feature scenarios from the cheapest
-// machinery (spawning) to the most involved (preemption, panics, Close).
+// machinery (spawning) to the most involved (preemption, sleeping and
+// blocking Gs, panics, Close).
 var registry = []*Scenario{
 	mixScenario,
 	stormScenario,
@@ -145,6 +146,8 @@ var registry = []*Scenario{
 	yieldScenario,
 	pollingScenario,
 	hogsScenario,
+	sleepScenario,
+	blockingScenario,
 	panicsScenario,
 	closeScenario,
 }

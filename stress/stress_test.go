@@ -78,7 +78,7 @@ func TestScenarios(t *testing.T) {
 func TestScenariosProcs(t *testing.T) {
 	procsList := []int{1, runtime.NumCPU() + 1}
 	for _, procs := range procsList {
-		for _, name := range []string{"mix", "fib", "yield", "panics", "close", "hogs"} {
+		for _, name := range []string{"mix", "fib", "yield", "panics", "close", "hogs", "sleep", "blocking"} {
 			t.Run(fmt.Sprintf("%s/procs=%d", name, procs), func(t *testing.T) {
 				res := Lookup(name).Run(Options{Size: 10_000, Seed: *seedFlag, Config: usched.Config{Procs: procs}})
 				requirePassed(t, res)
@@ -101,6 +101,29 @@ func TestHogsWithoutPreemption(t *testing.T) {
 	}
 	if got := res.Stats.Total().Preemptions; got != 0 {
 		t.Errorf("Preemptions = %d with PreemptOff", got)
+	}
+}
+
+// TestBlockingWithoutHandoff runs the blocking mix where no blocked M's
+// work can go to a spare M: with no spares, and with preemption off (no
+// watcher to hand anything off). Each blocked M then stalls its P's queue
+// until the call returns, but nothing a G blocks on in the kernel waits
+// for a G, so every G still finishes.
+func TestBlockingWithoutHandoff(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  usched.Config
+	}{
+		{"no-spares", usched.Config{Procs: 2, MaxSpareMs: -1}},
+		{"preempt-off", usched.Config{Procs: 2, Preempt: usched.PreemptOff}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := blockingScenario.Run(Options{Size: 5_000, Seed: *seedFlag, Config: tc.cfg})
+			requirePassed(t, res)
+			if h := res.Stats.Total().SyscallHandoffs; h != 0 {
+				t.Errorf("SyscallHandoffs = %d with no spare M to hand off to", h)
+			}
+		})
 	}
 }
 
@@ -249,7 +272,7 @@ func TestLeakCheckCatches(t *testing.T) {
 // TestSeedDrawsWorkload: the same seed draws the same workload, another
 // seed another one.
 func TestSeedDrawsWorkload(t *testing.T) {
-	for _, name := range []string{"mix", "storm", "yield", "panics", "hogs"} {
+	for _, name := range []string{"mix", "storm", "yield", "panics", "hogs", "sleep", "blocking"} {
 		sc := Lookup(name)
 		a := sc.prepare(newEnv(sc, Options{Size: 50_000, Seed: 42}, &Result{})).describe()
 		b := sc.prepare(newEnv(sc, Options{Size: 50_000, Seed: 42}, &Result{})).describe()

@@ -105,7 +105,7 @@ func summaryRowRE(scenario string) *regexp.Regexp {
 
 func TestStressScenarios(t *testing.T) {
 	t.Parallel()
-	list := "storm,outside,fib,yield,polling,hogs,panics,close"
+	list := "storm,outside,fib,yield,polling,hogs,sleep,blocking,panics,close"
 	out, errs, code := runCmd(t, "stress", "-scenario", list, "-gs", "5000", "-procs", "2", "-seed", "3")
 	if code != exitOK {
 		t.Fatalf("exit status %d, want 0\nstdout:\n%s\nstderr:\n%s", code, out, errs)
@@ -121,7 +121,7 @@ func TestStressScenarios(t *testing.T) {
 	if strings.Contains(out, "== mix") {
 		t.Errorf("ran mix, which -scenario does not list:\n%s", out)
 	}
-	for _, want := range []string{"note: fib(", "ok   fib value", "ok   each panic reported once", "ok   every hog completes"} {
+	for _, want := range []string{"note: fib(", "ok   fib value", "ok   each panic reported once", "ok   every hog completes", "ok   every Sleep returned once", "ok   every byte written read exactly once"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, out)
 		}
@@ -139,7 +139,7 @@ func TestStressAll(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit status %d, want 0\nstdout:\n%s\nstderr:\n%s", code, out, errs)
 	}
-	for _, name := range []string{"mix", "storm", "outside", "fib", "uts-t1", "uts-t3", "yield", "polling", "hogs", "panics", "close"} {
+	for _, name := range []string{"mix", "storm", "outside", "fib", "uts-t1", "uts-t3", "yield", "polling", "hogs", "sleep", "blocking", "panics", "close"} {
 		if !summaryRowRE(name).MatchString(out) {
 			t.Errorf("summary has no passing row for %s:\n%s", name, out)
 		}
@@ -306,8 +306,8 @@ func TestParseScenarios(t *testing.T) {
 		{"fib,storm,fib", "fib,storm"},
 		{"uts", "uts-t1,uts-t3"},
 		{"uts-t3,uts", "uts-t3,uts-t1"},
-		{"all", "mix,storm,outside,fib,uts-t1,uts-t3,yield,polling,hogs,panics,close"},
-		{"close,all", "close,mix,storm,outside,fib,uts-t1,uts-t3,yield,polling,hogs,panics"},
+		{"all", "mix,storm,outside,fib,uts-t1,uts-t3,yield,polling,hogs,sleep,blocking,panics,close"},
+		{"close,all", "close,mix,storm,outside,fib,uts-t1,uts-t3,yield,polling,hogs,sleep,blocking,panics"},
 	} {
 		if got := names(tc.list); got != tc.want {
 			t.Errorf("-scenario %q: %s, want %s", tc.list, got, tc.want)
