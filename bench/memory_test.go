@@ -149,7 +149,9 @@ func noopG(*usched.G) {}
 // of two; the global queue is intrusive and adds nothing.) The function is
 // a top-level func, so the Gs allocate no closure.
 func measureUnstarted(t *testing.T) float64 {
-	rt, err := usched.New(usched.Config{Procs: 1})
+	// Preemption off: with it, the blocked M would be handed off to a
+	// spare M, which would start the Gs being measured.
+	rt, err := usched.New(usched.Config{Procs: 1, Preempt: usched.PreemptOff})
 	if err != nil {
 		t.Fatal(err)
 	}
