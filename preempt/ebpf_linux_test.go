@@ -237,8 +237,10 @@ func TestPrivilegedEBPFFlagsAndSignals(t *testing.T) {
 
 	// A new G: the next tick resets the strikes, and each later one adds
 	// one, until the G is flagged and signalled in turn.
-	slot.SetSeq(2)
+	// t0 before the store: a tick between the two would otherwise be
+	// counted in t0 and still be the one that saw the new Seq first.
 	t0 := snap(slot).ticks
+	slot.SetSeq(2)
 	spinUntil(t, "tick after Seq 2", func() bool { return atomic.LoadUint64(&slot.Ticks) > t0 })
 	v = snap(slot)
 	if v.lastSeq != 2 || v.strikes != v.ticks-t0-1 {
