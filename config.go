@@ -121,18 +121,10 @@ func (cfg Config) resolve() (m.Config, error) {
 		return m.Config{}, err
 	}
 	mc := m.Config{Procs: procs, CPUs: cpus, Quantum: cfg.Quantum, Signal: cfg.Signal, SysmonCPU: -1}
-	switch cfg.Preempt {
-	case PreemptAuto:
-		mc.Preempt = preempt.Auto
-	case PreemptEBPF:
-		mc.Preempt = preempt.EBPF
-	case PreemptSysmon:
-		mc.Preempt = preempt.Sysmon
-	case PreemptOff:
-		mc.Preempt = preempt.Off
-	default:
+	if cfg.Preempt < PreemptAuto || cfg.Preempt > PreemptOff {
 		return m.Config{}, fmt.Errorf("usched: Config.Preempt is %v; want PreemptAuto, PreemptEBPF, PreemptSysmon or PreemptOff", cfg.Preempt)
 	}
+	mc.Preempt = preempt.Mode(cfg.Preempt) // same values: TestPreemptModeValues
 	switch {
 	case cfg.Quantum == 0:
 		mc.Quantum = DefaultQuantum

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/usched/usched"
+	"github.com/usched/usched/preempt"
 )
 
 func TestConfigErrors(t *testing.T) {
@@ -81,4 +82,13 @@ func TestConfigPreemptDefaults(t *testing.T) {
 	st = newRuntime(t, usched.Config{Procs: 1, MaxSpareMs: -1, Preempt: usched.PreemptSysmon}).Stats()
 	require.Equal(t, "sysmon", st.Preemption.Mode)
 	require.Zero(t, st.Preemption.SpareMs)
+}
+
+// TestPreemptModeValues: resolve converts PreemptMode to preempt.Mode by
+// value, so the two enums must stay in step.
+func TestPreemptModeValues(t *testing.T) {
+	require.Equal(t, int(preempt.Auto), int(usched.PreemptAuto))
+	require.Equal(t, int(preempt.EBPF), int(usched.PreemptEBPF))
+	require.Equal(t, int(preempt.Sysmon), int(usched.PreemptSysmon))
+	require.Equal(t, int(preempt.Off), int(usched.PreemptOff))
 }
