@@ -31,7 +31,8 @@ type Config struct {
 	// it: its next poll (G.Check, or any runtime call) then yields. A G
 	// that has not polled two quanta after its start is escalated: its P
 	// is handed to a spare M on the same CPU while it runs on, demoted to nice 19.
-	// Zero means DefaultQuantum; a negative value disables preemption (as
+	// Zero means DefaultQuantum (DefaultCentralizedQuantum under the
+	// Centralized policy); a negative value disables preemption (as
 	// Preempt: PreemptOff does). The watcher costs a timer interrupt per
 	// quantum of each busy M's CPU time (about 7 µs in a VM): about 0.7%
 	// at 1 ms, 7% at 100 µs.
@@ -48,6 +49,15 @@ type Config struct {
 	// already handles or ignores it (choose another with this field).
 	// Only the eBPF watcher sends it.
 	Signal syscall.Signal
+
+	// Policy is the scheduling policy; the zero value is WorkStealing.
+	Policy Policy
+
+	// Aging is the Priority policy's aging limit: a class with runnable
+	// Gs on an M gets at least one start in every Aging+2 starts there.
+	// Zero means DefaultAging; a negative value disables aging (a worse
+	// class may then starve). Other policies reject a non-zero Aging.
+	Aging int
 
 	// MaxSpareMs bounds the spare Ms that take over the P of an escalated
 	// G. Zero means one per P; a negative value means none (an escalated
@@ -125,7 +135,12 @@ func (cfg Config) resolve() (m.Config, error) {
 		return m.Config{}, fmt.Errorf("usched: Config.Preempt is %v; want PreemptAuto, PreemptEBPF, PreemptSysmon or PreemptOff", cfg.Preempt)
 	}
 	mc.Preempt = preempt.Mode(cfg.Preempt) // same values: TestPreemptModeValues
+	if err := cfg.resolvePolicy(&mc); err != nil {
+		return m.Config{}, err
+	}
 	switch {
+	case cfg.Quantum == 0 && cfg.Policy == Centralized:
+		mc.Quantum = DefaultCentralizedQuantum
 	case cfg.Quantum == 0:
 		mc.Quantum = DefaultQuantum
 	case cfg.Quantum < 0:

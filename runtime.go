@@ -65,19 +65,19 @@ func New(cfg Config) (*Runtime, error) {
 	return &Runtime{s: s, procs: mc.Procs, cpus: mc.CPUs}, nil
 }
 
-// Go submits fn as a new G from any goroutine (or from a G, though G.Go is
+// Go submits fn as a new G of class Normal from any goroutine (or from a G, though G.Go is
 // cheaper there). It never blocks. After Close, fn is not run: the G is
 // counted in Stats().RejectedGs and reported as not run by the next Wait;
 // use TryGo to get the error at once.
 func (rt *Runtime) Go(fn func(*G)) {
-	if err := rt.s.Submit(fn); err != nil {
+	if err := rt.s.Submit(fn, Normal); err != nil {
 		rt.s.RecordRejected()
 	}
 }
 
 // TryGo is Go that returns ErrClosed, without queueing fn, after Close.
 func (rt *Runtime) TryGo(fn func(*G)) error {
-	return rt.s.Submit(fn)
+	return rt.s.Submit(fn, Normal)
 }
 
 // Wait blocks until every G submitted so far, and every G they spawned,

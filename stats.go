@@ -18,6 +18,12 @@ type Stats struct {
 	// package documentation for the rule).
 	Procs      int
 	GOMAXPROCS int
+	// Policy names the scheduling policy: "work-stealing", "priority" or
+	// "centralized". UrgentPreempts counts the Gs the Priority policy
+	// asked to yield because a better class became runnable (they also
+	// count in PStats.Preemptions when they yield).
+	Policy         string
+	UrgentPreempts uint64
 	// Ps holds one entry per P.
 	Ps []PStats
 	// SparePs holds one entry per spare M's P (see Preemption). Their
@@ -128,15 +134,17 @@ type PStats struct {
 func (rt *Runtime) Stats() Stats {
 	snap := rt.s.Snapshot()
 	st := Stats{
-		Procs:         rt.procs,
-		GOMAXPROCS:    snap.GOMAXPROCS,
-		Ps:            make([]PStats, len(snap.Ps)),
-		StealMatrix:   make([][]uint64, len(snap.Ps)),
-		SubmittedGs:   snap.SubmittedGs,
-		RejectedGs:    snap.RejectedGs,
-		GlobalQueueGs: snap.GlobalRunq,
-		IdleMs:        snap.IdleMs,
-		SpinningMs:    snap.SpinningMs,
+		Procs:          rt.procs,
+		GOMAXPROCS:     snap.GOMAXPROCS,
+		Policy:         snap.Policy,
+		UrgentPreempts: snap.UrgentPreempts,
+		Ps:             make([]PStats, len(snap.Ps)),
+		StealMatrix:    make([][]uint64, len(snap.Ps)),
+		SubmittedGs:    snap.SubmittedGs,
+		RejectedGs:     snap.RejectedGs,
+		GlobalQueueGs:  snap.GlobalRunq,
+		IdleMs:         snap.IdleMs,
+		SpinningMs:     snap.SpinningMs,
 		Preemption: PreemptionStats{
 			Mode: snap.PreemptMode, Reason: snap.PreemptReason, Quantum: snap.Quantum,
 			Demotion: snap.Demotion, TicksN: snap.WatcherTicks, FlaggedGs: snap.WatcherFlags,

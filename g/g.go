@@ -1,6 +1,7 @@
 package g
 
 import (
+	"strconv"
 	"sync/atomic"
 	"unsafe"
 )
@@ -11,7 +12,7 @@ import (
 // The scheduler's accessors are package functions (Init, Link, ...), not
 // methods, so that the public usched.G shows only Go, Yield, Check and ID.
 //
-// Field ownership: fn, group and stamp are written by the spawner
+// Field ownership: fn, group and meta are written by the spawner
 // before the G is published to a queue, and read by the M that runs it
 // (the queue's atomics order the two). th and co are written only by the
 // M running the G. link is owned by the queue the G sits in.
@@ -21,8 +22,68 @@ type G struct {
 	group *Group            // fork-join group to report to; nil for root Gs
 	co    unsafe.Pointer    // m's coroutine holding this G's stack; nil while unstarted or running
 	link  atomic.Pointer[G] // intrusive link for the MPSC queues in package p
-	stamp int64             // runnable-since time for a sampled latency measurement; 0 when not sampled
+	// meta packs the G's Class (top 8 bits) with its runnable-since time
+	// for a sampled latency measurement (low 56 bits, 0 when not sampled),
+	// so that a class costs the 48-byte G no word of its own.
+	meta uint64
 }
+
+// stampBits is the width of the sampled stamp in G.meta: 2^56 ns is 833
+// days, the longest a runtime can run before a stamp wraps (a wrapped
+// stamp spoils one latency sample).
+const (
+	stampBits = 56
+	stampMask = 1<<stampBits - 1
+)
+
+// Class is a G's priority class. Only the Priority policy orders Gs by
+// class; other policies record it and ignore it. The zero value is Normal.
+type Class uint8
+
+const (
+	// Normal is the default class: Gs spawned from outside the runtime
+	// without a class, and the children of Normal Gs.
+	Normal Class = iota
+	// Critical Gs run before Normal and Batch Gs (latency-critical work).
+	Critical
+	// Batch Gs run only when no Critical or Normal G is runnable, except
+	// as aging allows (see the Priority policy).
+	Batch
+	// NumClasses is the number of classes.
+	NumClasses = 3
+)
+
+// Rank returns the scheduling rank of c under the Priority policy: 0 runs
+// first. Unknown classes rank as Batch.
+func (c Class) Rank() int {
+	switch c {
+	case Critical:
+		return 0
+	case Normal:
+		return 1
+	default:
+		return 2
+	}
+}
+
+// ClassOfRank is the inverse of Class.Rank.
+func ClassOfRank(r int) Class { return [NumClasses]Class{Critical, Normal, Batch}[r] }
+
+// String returns the class name.
+func (c Class) String() string {
+	switch c {
+	case Normal:
+		return "normal"
+	case Critical:
+		return "critical"
+	case Batch:
+		return "batch"
+	}
+	return "class(" + strconv.Itoa(int(c)) + ")"
+}
+
+// Valid reports whether c is one of the defined classes.
+func (c Class) Valid() bool { return c < NumClasses }
 
 // Init prepares a fresh or recycled G. Only the spawner calls it, before
 // publishing the G.
@@ -30,10 +91,11 @@ type G struct {
 // co is nil for every G not suspended, so neither is written here: each
 // pointer store costs a write barrier while the GC is marking, and fork-join
 // code keeps the GC marking much of the time.
-func Init(gp *G, fn func(*G), grp *Group, stamp int64) {
+// stamp must be below 2^56 (see stampBits).
+func Init(gp *G, fn func(*G), grp *Group, stamp int64, c Class) {
 	gp.fn = fn
 	gp.group = grp
-	gp.stamp = stamp
+	gp.meta = uint64(c)<<stampBits | uint64(stamp)&stampMask
 }
 
 // Release drops a finished G's references to user data (its function and
@@ -56,7 +118,10 @@ func Func(gp *G) func(*G) { return gp.fn }
 func GroupOf(gp *G) *Group { return gp.group }
 
 // Stamp returns gp's sampled runnable-since time, or 0.
-func Stamp(gp *G) int64 { return gp.stamp }
+func Stamp(gp *G) int64 { return int64(gp.meta & stampMask) }
+
+// Class returns the G's priority class.
+func (gp *G) Class() Class { return Class(gp.meta >> stampBits) }
 
 // ThreadOf returns the M gp runs on (nil while unstarted).
 func ThreadOf(gp *G) *Thread { return gp.th }
@@ -86,8 +151,18 @@ func Link(gp *G) *atomic.Pointer[G] { return &gp.link }
 // panic, if any. Use a Group to wait for children from a G.
 //
 // gp must be the G currently running (the one passed to its function).
+// The child inherits gp's class; GoClass chooses another.
 func (gp *G) Go(fn func(*G)) {
-	gp.th.Sched.Spawn(gp, fn, nil)
+	gp.th.Sched.Spawn(gp, fn, nil, gp.Class())
+}
+
+// GoClass is Go with the child's priority class c. It panics if c is not
+// a valid Class (a programming error, as an invalid index is).
+func (gp *G) GoClass(c Class, fn func(*G)) {
+	if !c.Valid() {
+		panic("usched: G.GoClass with an invalid class " + c.String())
+	}
+	gp.th.Sched.Spawn(gp, fn, nil, c)
 }
 
 // Yield puts the G behind the other runnable Gs of its P and lets them

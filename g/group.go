@@ -45,13 +45,14 @@ type groupFails struct {
 }
 
 // Go spawns fn as a child of gp in grp. The child starts on gp's P and may
-// be stolen by another P. Panics if gp is nil (Go must be called from a G).
+// be stolen by another P; it inherits gp's class. Panics if gp is nil (Go
+// must be called from a G).
 func (grp *Group) Go(gp *G, fn func(*G)) {
 	if gp == nil {
 		panic("usched: Group.Go called with a nil *G; use Runtime.Go from outside the runtime")
 	}
 	grp.n.Add(1)
-	gp.th.Sched.Spawn(gp, fn, grp)
+	gp.th.Sched.Spawn(gp, fn, grp, gp.Class())
 }
 
 // Wait returns once every child spawned with Go has finished (or, after

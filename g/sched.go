@@ -6,9 +6,9 @@ import "time"
 // implemented by m.M; every method except Ready must be called from the G
 // that is running on that M (gp is that G).
 type Sched interface {
-	// Spawn creates a child G running fn on the caller's P. grp, if not
-	// nil, has already counted the child.
-	Spawn(gp *G, fn func(*G), grp *Group)
+	// Spawn creates a child G of class c running fn on the caller's P.
+	// grp, if not nil, has already counted the child.
+	Spawn(gp *G, fn func(*G), grp *Group, c Class)
 	// Yield puts gp behind the other runnable Gs of its P and runs them.
 	Yield(gp *G)
 	// Help runs one child of grp that is queued on gp's P inline, on gp's

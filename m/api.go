@@ -8,9 +8,10 @@ import (
 // The methods of g.Sched: what a running G asks of its M. The G passed in
 // is the one running on mp, except for Ready.
 
-// Spawn creates a child G on mp's P: it becomes runnext, and the previous
-// runnext goes to the deque where idle Ps can steal it.
-func (mp *M) Spawn(parent *g.G, fn func(*g.G), grp *g.Group) {
+// Spawn creates a child G of class c on mp's P and gives it to the
+// policy (for work stealing: it becomes runnext, and the previous runnext
+// goes to the deque where idle Ps can steal it).
+func (mp *M) Spawn(parent *g.G, fn func(*g.G), grp *g.Group, c g.Class) {
 	s, pp := mp.s, mp.pp
 	pp.C.Inc(p.SpawnedGs)
 	if s.closed.Load() {
@@ -30,43 +31,25 @@ func (mp *M) Spawn(parent *g.G, fn func(*g.G), grp *g.Group) {
 	if id%p.SampleEvery == 0 {
 		stamp = s.now()
 	}
-	g.Init(gp, fn, grp, stamp)
-	pp.RunqPut(gp)
-	// Go's wakep condition: an idle M exists and nobody is already
-	// searching. Two plain loads on the fast path.
-	if s.nidle.Load() != 0 && s.nspinning.Load() == 0 {
-		s.wakep()
-	}
-	if n := pp.RunqLen(); n > overflowLen {
-		if s.procs > 1 && s.global.Len() < backpressureLen*int64(s.procs) {
-			// Overflow: hand the oldest Gs to the other Ms in a batch
-			// they take without touching this deque (see overflow).
-			mp.overflow()
-		} else if n > backpressureLen && mp.spawnRun > backpressureSpawns {
-			// Backpressure: a spawning loop outruns every P (or there is
-			// only this one). Yield so that the P runs some of the queue
-			// (newest first) before more is spawned: the queues, and the
-			// memory of their pending Gs, stay bounded instead of growing
-			// with the loop. Only a G that itself spawned
-			// backpressureSpawns Gs since it last started or resumed
-			// yields: yielding gives a G a stack, which a G that spawns a
-			// few children must not pay for.
-			pp.C.Inc(p.Backpressures)
-			mp.Yield(parent)
-			return
-		}
+	g.Init(gp, fn, grp, stamp, c)
+	if s.ws != nil {
+		s.ws.Spawned(mp, parent, gp) // devirtualized: see Sched.ws
+	} else {
+		s.pol.Spawned(mp, parent, gp)
 	}
 	parent.Check()
 }
 
-// Yield puts gp at the back of the M's resume queue and runs what comes
-// before it: the P's unstarted Gs, then the Gs resumed earlier.
-func (mp *M) Yield(gp *g.G) {
+// Yield gives gp back to the policy and runs what the policy puts before
+// it (work stealing: the P's unstarted Gs, then the Gs resumed earlier).
+func (mp *M) Yield(gp *g.G) { mp.yield(gp, false) }
+
+func (mp *M) yield(gp *g.G, preempted bool) {
 	mp.pp.C.Inc(p.Yields)
 	if mp.slot.Overran() {
 		mp.endOverrun()
 	}
-	mp.local.Push(gp)
+	mp.s.pol.Yielded(mp, gp, preempted)
 	mp.suspend(gp)
 }
 
@@ -77,18 +60,11 @@ func (mp *M) Yield(gp *g.G) {
 // Help puts it back and reports false: run on top of the waiter, an
 // unrelated G that waits for the waiter would never return.
 func (mp *M) Help(gp *g.G, grp *g.Group) bool {
-	pp := mp.pp
-	next := pp.RunqGet()
+	next := mp.s.pol.TakeChild(mp, grp, gp.Class())
 	if next == nil {
 		mp.flushDone() // the waiter may be waiting on completions this M deferred
 		return false
 	}
-	if g.GroupOf(next) != grp {
-		pp.RunqPush(next)
-		mp.flushDone()
-		return false
-	}
-	pp.C.Inc(p.LocalPops)
 	mp.execute(next)
 	// A waiter's own children report at once: the waiter checks its count
 	// next, and must not mistake a deferred completion for a running child.

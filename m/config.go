@@ -24,4 +24,8 @@ type Config struct {
 	Spares int
 	// SysmonCPU is the CPU for the sysmon watcher thread, or -1.
 	SysmonCPU int
+	// Policy is the scheduling policy; Aging its aging limit (Priority
+	// only; see newPriority).
+	Policy PolicyKind
+	Aging  int
 }

@@ -31,7 +31,7 @@ func TestCoroutinePoolBounded(t *testing.T) {
 		if err := grp.Wait(gp); err != nil {
 			panic(err)
 		}
-	}))
+	}, g.Normal))
 	require.NoError(t, s.Wait())
 	require.EqualValues(t, gs, done.Load())
 	suspends := uint64(0)

@@ -9,8 +9,12 @@
 //   - Each M is one goroutine, locked to its OS thread for life and pinned
 //     to one CPU; it never unlocks, so the thread (with its changed
 //     affinity) dies with the M instead of returning to Go's pool.
-//   - In this version each M holds one P for life (M i holds P i). Spare
-//     Ms and P hand-off arrive with blocking and preemption.
+//   - Each M holds one P for life (M i holds P i); a spare M with its own
+//     P runs on an M's CPU while that M is blocked or escalated.
+//   - Where unstarted Gs wait and which runs next is the Policy's
+//     (policy.go): work stealing, priority classes or one central FIFO.
+//     Everything else (the star, resume queues, parking, preemption,
+//     spares, accounting) is the same under every policy.
 //   - A G that suspended is bound to its M: only that M switches to the
 //     coroutine holding its stack (runtime/coro.go requires it for
 //     coroutines created on a locked thread). Other threads make it

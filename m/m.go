@@ -59,8 +59,11 @@ type M struct {
 	batch  [globalBatchMax]*g.G // scratch for takeGlobal; owner-only, empty between calls
 	nbatch int
 	tick   uint32
-	rnd    steal.Rand
-	order  steal.RandomOrder
+	// fairNext makes the next scheduling round a fairness round (set by a
+	// preemption); owner-only.
+	fairNext bool
+	rnd      steal.Rand
+	order    steal.RandomOrder
 
 	// Preemption (see preempt.go and spare.go).
 	slotIdx int           // this M's row of the watcher's table

@@ -99,20 +99,12 @@ func (mp *M) unpark() {
 	}
 }
 
-// anyWork reports whether there may be work for mp: its resume queues, the
-// global queue, any P's run queue, or a stop request. Called by a parking
+// anyWork reports whether there may be work for mp: its resume queues,
+// the policy's queues, or a stop request. Called by a parking
 // M after it joined the idle list; it never returns false while a push that
 // happened before the call is pending.
 func (s *Sched) anyWork(mp *M) bool {
-	if mp.local.Len() > 0 || !mp.remote.Idle() || s.global.Len() > 0 || s.stopping.Load() {
-		return true
-	}
-	for _, pp := range s.ps {
-		if !pp.RunqEmpty() {
-			return true
-		}
-	}
-	return false
+	return mp.local.Len() > 0 || !mp.remote.Idle() || s.stopping.Load() || s.pol.Pending(mp)
 }
 
 // parkAddr is the address of the futex word (atomic.Uint32 holds just it).

@@ -55,32 +55,6 @@ const (
 	globalBatchMax = 64
 )
 
-// overflow moves up to overflowBatch of the oldest unstarted Gs of mp's P
-// to the global queue, for idle Ms to take, and wakes one.
-func (mp *M) overflow() {
-	pp := mp.pp
-	var first, last *g.G
-	n := 0
-	for ; n < overflowBatch; n++ {
-		gp := pp.RunqTake()
-		if gp == nil {
-			break
-		}
-		if first == nil {
-			first = gp
-		} else {
-			g.Link(last).Store(gp)
-		}
-		last = gp
-	}
-	if n == 0 {
-		return
-	}
-	pp.C.Add(p.OverflowGs, uint64(n))
-	mp.s.global.PutChain(first, last, n)
-	mp.s.wakep()
-}
-
 // findRunnable returns the next G for this M, in the order: runnext and
 // local deque, resume queue, global queue, stealing, and otherwise parks
 // until there is work. Every fairnessTicks the resume and global queues
@@ -107,33 +81,20 @@ func (mp *M) findRunnable() *g.G {
 			}
 		}
 		mp.tick++
-		if mp.tick%fairnessTicks == 0 {
+		fair := mp.fairNext || mp.tick%fairnessTicks == 0
+		if fair {
+			mp.fairNext = false
 			mp.flushDone()
 			pp.C.Publish()
 			if len(mp.timers) > 0 {
 				mp.runTimers()
 			}
-			if gp := mp.takeResume(); gp != nil {
+		}
+		if s.ws != nil {
+			if gp := s.ws.Next(mp, fair); gp != nil { // devirtualized: see Sched.ws
 				return mp.found(gp)
 			}
-			// One G only, as Go's fairness check: a batch would go on top
-			// of the local deque and run before older Gs there.
-			if gp := mp.takeGlobalOne(); gp != nil {
-				return mp.found(gp)
-			}
-		}
-		if gp := pp.RunqGet(); gp != nil {
-			pp.C.Inc(p.LocalPops)
-			return mp.found(gp)
-		}
-		mp.flushDone() // nothing local left: whoever waits on our batch must hear of it now
-		if len(mp.timers) > 0 {
-			mp.runTimers()
-		}
-		if gp := mp.takeResume(); gp != nil {
-			return mp.found(gp)
-		}
-		if gp := mp.takeGlobal(); gp != nil {
+		} else if gp := s.pol.Next(mp, fair); gp != nil {
 			return mp.found(gp)
 		}
 		if s.stopping.Load() {
@@ -167,7 +128,7 @@ func (mp *M) found(gp *g.G) *g.G {
 	if mp.spinning {
 		mp.spinning = false
 		s := mp.s
-		if s.nspinning.Add(-1) == 0 && (s.global.Len() > 0 || !mp.pp.RunqEmpty()) {
+		if s.nspinning.Add(-1) == 0 && s.pol.Pending(mp) {
 			s.wakep()
 		}
 	}
@@ -195,74 +156,55 @@ func (mp *M) takeResume() *g.G {
 	return gp
 }
 
-// takeGlobal takes a batch from the global queue: one G to run, the rest
-// into the local deque, a fair share (len/procs+1) as Go's globrunqget.
-func (mp *M) takeGlobal() *g.G {
-	s := mp.s
-	n := s.global.Len()
-	if n == 0 {
+// drainResume passes every G of mp's resume queues to put, oldest first
+// (for policies that keep their own order of resumed Gs).
+func (mp *M) drainResume(put func(*g.G)) {
+	for gp := mp.remote.Pop(); gp != nil; gp = mp.remote.Pop() {
+		mp.local.Push(gp)
+	}
+	for gp := mp.local.Pop(); gp != nil; gp = mp.local.Pop() {
+		put(gp)
+	}
+}
+
+// idleChores is what an M does when its own queue ran dry, before it
+// looks further: report deferred completions (whoever waits on that
+// batch must hear of it now) and fire due timers.
+func (mp *M) idleChores() {
+	mp.flushDone()
+	if len(mp.timers) > 0 {
+		mp.runTimers()
+	}
+}
+
+// takeGlobalOne takes the oldest G of q, if any.
+func (mp *M) takeGlobalOne(q *p.Global) *g.G {
+	if q.Len() == 0 {
 		return nil
 	}
-	max := int(n/int64(s.procs) + 1)
-	if max > globalBatchMax {
-		max = globalBatchMax
-	}
-	// The batch goes into the deque newest first, so that the owner's
-	// LIFO pops run it oldest first: submissions from outside are
-	// requests, served in arrival order (a LIFO batch made the oldest
-	// request of a burst wait for all the others).
-	gp, taken := s.global.Get(max, mp.spillGlobal)
-	for i := mp.nbatch - 1; i >= 0; i-- {
-		mp.pp.RunqPush(mp.batch[i])
-		mp.batch[i] = nil
-	}
-	mp.nbatch = 0
+	gp, taken := q.Get(1, nil)
 	mp.pp.C.Add(p.GlobalPops, uint64(taken))
 	return gp
 }
 
-// takeGlobalOne takes the oldest G of the global queue, if any.
-func (mp *M) takeGlobalOne() *g.G {
-	if mp.s.global.Len() == 0 {
-		return nil
-	}
-	gp, taken := mp.s.global.Get(1, nil)
-	mp.pp.C.Add(p.GlobalPops, uint64(taken))
-	return gp
-}
-
-// spillGlobal collects one G of a global batch (see takeGlobal).
+// spillGlobal collects one G of a global batch (see workStealing.takeGlobal).
 func (mp *M) spillGlobal(gp *g.G) {
 	mp.batch[mp.nbatch] = gp
 	mp.nbatch++
 }
 
-// stealWork makes passes over the other Ps in random order, for up to
-// spinTime, and steals half of the first non-empty deque it finds. Between
-// passes it looks at its own queues again and pauses briefly.
+// stealWork makes passes over the other Ps (the policy's Steal), for up
+// to spinTime. Between passes it looks at its own and the shared queues
+// again (the policy's Next) and pauses briefly.
 func (mp *M) stealWork() *g.G {
 	s, pp := mp.s, mp.pp
 	deadline := asm.Cycles() + s.spinCycles
 	for {
 		pp.C.Inc(p.Spins)
-		if victim := mp.stealPartner(); victim != nil {
-			if gp := mp.stealOne(victim); gp != nil {
-				return gp
-			}
-		}
-		for e := mp.order.Start(mp.rnd.Uint32()); !e.Done(); e.Next() {
-			victim := s.ps[e.Position()]
-			if victim == pp {
-				continue
-			}
-			if gp := mp.stealOne(victim); gp != nil {
-				return gp
-			}
-		}
-		if gp := mp.takeResume(); gp != nil {
+		if gp := s.pol.Steal(mp, mp.stealPartner()); gp != nil {
 			return gp
 		}
-		if gp := mp.takeGlobal(); gp != nil {
+		if gp := s.pol.Next(mp, false); gp != nil {
 			return gp
 		}
 		if s.stopping.Load() || asm.Cycles() > deadline {
@@ -274,18 +216,14 @@ func (mp *M) stealWork() *g.G {
 	}
 }
 
-// stealOne steals half of victim's queue and returns one of the Gs.
-func (mp *M) stealOne(victim *p.P) *g.G {
+// countSteal accounts for n Gs stolen from P victim (a policy's Steal
+// calls it).
+func (mp *M) countSteal(victim, n int) {
 	pp := mp.pp
-	pp.C.Inc(p.StealAttempts)
-	if n := pp.StealFrom(victim); n > 0 {
-		pp.C.Inc(p.Steals)
-		pp.C.Add(p.StolenGs, uint64(n))
-		pp.C.AddStolenFrom(victim.ID, uint64(n))
-		mp.traceSteal(victim.ID, n)
-		return pp.RunqGet()
-	}
-	return nil
+	pp.C.Inc(p.Steals)
+	pp.C.Add(p.StolenGs, uint64(n))
+	pp.C.AddStolenFrom(victim, uint64(n))
+	mp.traceSteal(victim, n)
 }
 
 // execute runs the unstarted gp inline on the current stack, recovers its

@@ -22,14 +22,16 @@ type PSnapshot struct {
 // Snapshot is the published state of a runtime. Counters of a running M
 // lag by at most fairnessTicks scheduling rounds; an idle M's are exact.
 type Snapshot struct {
-	Ps          []PSnapshot
-	SubmittedGs uint64
-	RejectedGs  uint64
-	GlobalRunq  int64
-	IdleMs      int
-	SpinningMs  int
-	GOMAXPROCS  int
-	Closed      bool
+	Ps             []PSnapshot
+	SubmittedGs    uint64
+	RejectedGs     uint64
+	GlobalRunq     int64
+	Policy         string
+	UrgentPreempts uint64 // preempt words the policy set (Priority)
+	IdleMs         int
+	SpinningMs     int
+	GOMAXPROCS     int
+	Closed         bool
 
 	// Preemption.
 	PreemptMode     string // "ebpf", "sysmon" or "off"
@@ -56,7 +58,8 @@ func (s *Sched) Snapshot() Snapshot {
 		Ps:          make([]PSnapshot, len(s.ps)),
 		SubmittedGs: s.submitted.Load(),
 		RejectedGs:  s.rejected.Load(),
-		GlobalRunq:  s.global.Len(),
+		GlobalRunq:  s.pol.GlobalQueued(),
+		Policy:      s.pol.Name(),
 		IdleMs:      int(s.nidle.Load()),
 		SpinningMs:  int(s.nspinning.Load()),
 		GOMAXPROCS:  runtime.GOMAXPROCS(0),
@@ -89,10 +92,13 @@ func (s *Sched) Snapshot() Snapshot {
 		for v := range ps.StolenFrom {
 			ps.StolenFrom[v] = pp.C.LoadStolenFrom(v)
 		}
-		ps.RunqLen = pp.RunqLen()
+		ps.RunqLen = s.pol.Queued(pp)
 		for b := range ps.Latency {
 			ps.Latency[b] = pp.Latency.Load(b)
 		}
+	}
+	if u, ok := s.pol.(interface{ Urgent() uint64 }); ok {
+		snap.UrgentPreempts = u.Urgent()
 	}
 	return snap
 }

@@ -21,7 +21,8 @@ const (
 	EBPF
 	// Sysmon: the pure-Go watcher thread.
 	Sysmon
-	// Off: no watcher; the preempt words are never set.
+	// Off: no watcher; only a scheduling policy sets the preempt words
+	// (the Priority policy's urgent yields).
 	Off
 )
 

@@ -145,6 +145,7 @@ var registry = []*Scenario{
 	utsT3Scenario,
 	yieldScenario,
 	pollingScenario,
+	classesScenario,
 	hogsScenario,
 	sleepScenario,
 	blockingScenario,

@@ -90,6 +90,29 @@ func TestScenariosProcs(t *testing.T) {
 	}
 }
 
+// TestScenariosPolicies runs every scenario under the Priority and
+// Centralized policies (TestScenarios covers WorkStealing): a policy
+// decides where Gs wait and in which order, never whether they run, so
+// every invariant must hold unchanged.
+func TestScenariosPolicies(t *testing.T) {
+	for _, pol := range []usched.Policy{usched.Priority, usched.Centralized} {
+		for _, sc := range Scenarios() {
+			t.Run(fmt.Sprintf("%v/%s", pol, sc.Name), func(t *testing.T) {
+				if tree, ok := quickTrees[sc.Name]; ok {
+					sc = utsScenario(tree) // the published trees run under TestScenarios
+				}
+				res := sc.Run(Options{Size: 20_000, Seed: *seedFlag, Config: usched.Config{Policy: pol}})
+				requirePassed(t, res)
+				if got := res.Stats.Policy; got != policyName[pol] {
+					t.Errorf("Stats.Policy = %q, want %q", got, policyName[pol])
+				}
+			})
+		}
+	}
+}
+
+var policyName = map[usched.Policy]string{usched.WorkStealing: "work-stealing", usched.Priority: "priority", usched.Centralized: "centralized"}
+
 // TestHogsWithoutPreemption: with preemption off nothing helps the short
 // Gs queued behind a hog, but the hogs are bounded, so every G still
 // finishes.

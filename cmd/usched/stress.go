@@ -21,6 +21,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"runtime"
 	"slices"
 	"strings"
@@ -47,6 +48,7 @@ type stressConfig struct {
 	scenario string
 	gs       int
 	procs    int
+	policy   string
 	seed     uint64
 	duration time.Duration
 	progress bool
@@ -55,6 +57,9 @@ type stressConfig struct {
 	// tests the checks (and the exit status) themselves.
 	fault string
 }
+
+// policies maps the -policy names (Stats.Policy's) to the policies.
+var policies = map[string]usched.Policy{"work-stealing": usched.WorkStealing, "priority": usched.Priority, "centralized": usched.Centralized}
 
 // hiddenFlags are accepted but not listed by the command's help: they are
 // for the command's tests.
@@ -66,6 +71,7 @@ func newStressFlags(cfg *stressConfig, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&cfg.scenario, "scenario", "mix", "scenarios to run: a name, a comma-separated list, or all (uts: uts-t1,uts-t3)")
 	fs.IntVar(&cfg.gs, "gs", stress.DefaultSize, "Gs per scenario, roots and children together (the UTS trees keep their published sizes)")
 	fs.IntVar(&cfg.procs, "procs", 0, "number of Ps (0: one per CPU)")
+	fs.StringVar(&cfg.policy, "policy", "work-stealing", "scheduling policy: work-stealing, priority or centralized")
 	fs.Uint64Var(&cfg.seed, "seed", 0, "seed of the workloads' shapes (default: from the clock; always printed)")
 	fs.DurationVar(&cfg.duration, "duration", 0, "repeat the scenarios, seed+1, seed+2..., until this much time has passed (0: run each once)")
 	fs.BoolVar(&cfg.progress, "progress", true, "draw a progress bar on stderr when it is a terminal")
@@ -175,6 +181,8 @@ func runStress(args []string, stdout, stderr io.Writer) int {
 		return usageErr("-gs must be at most %d, got %d", stress.MaxSize, cfg.gs)
 	case cfg.procs < 0:
 		return usageErr("-procs must be 0 (one per CPU) or more, got %d", cfg.procs)
+	case !slices.Contains(slices.Collect(maps.Keys(policies)), cfg.policy):
+		return usageErr("-policy must be work-stealing, priority or centralized, got %q", cfg.policy)
 	case cfg.timeout <= 0:
 		return usageErr("-timeout must be positive, got %v", cfg.timeout)
 	case cfg.duration < 0:
@@ -239,7 +247,7 @@ func runScenario(sc *stress.Scenario, seed uint64, fault stress.Fault, cfg stres
 	return sc.Run(stress.Options{
 		Size:   cfg.gs,
 		Seed:   seed,
-		Config: usched.Config{Procs: cfg.procs},
+		Config: usched.Config{Procs: cfg.procs, Policy: policies[cfg.policy]},
 		Fault:  fault,
 		Watch:  wd.watch,
 	})
@@ -248,7 +256,7 @@ func runScenario(sc *stress.Scenario, seed uint64, fault stress.Fault, cfg stres
 // reproCommand returns the command line that runs scenario's workload
 // with seed again.
 func reproCommand(cfg stressConfig, scenario string, seed uint64, fault stress.Fault) string {
-	repro := fmt.Sprintf("usched stress -scenario %s -gs %d -procs %d -seed %d", scenario, cfg.gs, cfg.procs, seed)
+	repro := fmt.Sprintf("usched stress -scenario %s -gs %d -procs %d -policy %s -seed %d", scenario, cfg.gs, cfg.procs, cfg.policy, seed)
 	if fault != stress.FaultNone {
 		repro += " -inject-fault " + fault.String()
 	}

@@ -1,0 +1,139 @@
+package m
+
+import (
+	"sync/atomic"
+
+	"github.com/usched/usched/g"
+	"github.com/usched/usched/p"
+)
+
+// centralized is Shinjuku's policy: one global FIFO that idle Ms pull
+// from one G at a time, with no dispatcher thread, and a short quantum
+// (the root package's default for this policy) after which a G goes to
+// the back of the FIFO. Spawned and submitted Gs alike join the FIFO.
+// Classes are ignored.
+//
+// A suspended G is bound to its M (see package g), so a preempted G
+// cannot sit in the shared queue itself. It waits in its M's bound FIFO
+// with a mark: the number of Gs that had arrived in the global FIFO when
+// it yielded. Its M resumes it once every one of those has been taken
+// (or the global FIFO is empty), which is exactly when it would have
+// reached the front of one logical FIFO. The difference from Shinjuku: it
+// can run only on its own M, so it waits if that M is busy while others
+// are idle. Gs readied by other code (a wait ended) join the bound FIFO
+// the same way, marked when the M first sees them.
+type centralized struct {
+	s        *Sched
+	arrivals atomic.Uint64 // Gs ever put in s.global (counted before the put)
+	ms       []centM       // per M (index == its P's ID)
+}
+
+// centM is one M's bound FIFO: its suspended Gs waiting for their turn.
+// Owner-only.
+type centM struct {
+	q    []boundTurn
+	head int
+	_    [40]byte
+}
+
+// boundTurn is a suspended G and the arrival count it waits for.
+type boundTurn struct {
+	gp   *g.G
+	mark uint64
+}
+
+func newCentralized(s *Sched) *centralized {
+	return &centralized{s: s, ms: make([]centM, len(s.ps))}
+}
+
+func (*centralized) Name() string { return "centralized" }
+
+func (c *centralized) put(gp *g.G) {
+	c.arrivals.Add(1) // before the put: a mark never counts a G not yet queued as departed
+	c.s.global.Put(gp)
+	c.s.wakep()
+}
+
+func (c *centralized) Spawned(_ *M, _, gp *g.G) { c.put(gp) }
+func (c *centralized) Submitted(gp *g.G)        { c.put(gp) }
+
+func (c *centralized) Yielded(mp *M, gp *g.G, _ bool) {
+	c.ms[mp.pp.ID].push(gp, c.arrivals.Load())
+}
+
+// departed is the number of Gs taken from the global FIFO so far. A put
+// in progress (counted in arrivals, not yet in the queue's length) makes
+// it run ahead by one: a bound G may then go one G early.
+func (c *centralized) departed() uint64 {
+	return c.arrivals.Load() - uint64(max(c.s.global.Len(), 0))
+}
+
+func (c *centralized) Next(mp *M, _ bool) *g.G {
+	cm := &c.ms[mp.pp.ID]
+	c.drain(mp, cm)
+	if t := cm.peek(); t != nil && (c.departed() >= t.mark || c.s.global.Len() == 0) {
+		return cm.pop(mp)
+	}
+	if gp := mp.takeGlobalOne(&c.s.global); gp != nil {
+		return gp
+	}
+	if cm.peek() != nil {
+		return cm.pop(mp) // the FIFO is empty or held by another M
+	}
+	mp.idleChores()
+	c.drain(mp, cm)
+	if cm.peek() != nil {
+		return cm.pop(mp)
+	}
+	return nil
+}
+
+// drain moves Gs readied on mp into its bound FIFO, marked now.
+func (c *centralized) drain(mp *M, cm *centM) {
+	if mp.local.Len() == 0 && mp.remote.Idle() {
+		return
+	}
+	mark := c.arrivals.Load()
+	mp.drainResume(func(gp *g.G) { cm.push(gp, mark) })
+}
+
+// Steal has nothing to steal: no P holds Gs of its own.
+func (*centralized) Steal(*M, *p.P) *g.G { return nil }
+
+// TakeChild finds nothing: children wait in the global FIFO, and a
+// waiter suspends rather than run them out of turn.
+func (*centralized) TakeChild(*M, *g.Group, g.Class) *g.G { return nil }
+
+func (c *centralized) Pending(mp *M) bool {
+	return c.s.global.Len() > 0 || c.ms[mp.pp.ID].peek() != nil
+}
+
+func (*centralized) Queued(*p.P) int       { return 0 }
+func (c *centralized) GlobalQueued() int64 { return c.s.global.Len() }
+
+func (cm *centM) push(gp *g.G, mark uint64) {
+	if cm.head > 0 && cm.head == len(cm.q) {
+		cm.q, cm.head = cm.q[:0], 0
+	}
+	cm.q = append(cm.q, boundTurn{gp, mark})
+}
+
+func (cm *centM) peek() *boundTurn {
+	if cm.head == len(cm.q) {
+		return nil
+	}
+	return &cm.q[cm.head]
+}
+
+func (cm *centM) pop(mp *M) *g.G {
+	gp := cm.q[cm.head].gp
+	cm.q[cm.head].gp = nil
+	cm.head++
+	if cm.head > 64 && cm.head*2 > len(cm.q) {
+		n := copy(cm.q, cm.q[cm.head:])
+		clear(cm.q[n:])
+		cm.q, cm.head = cm.q[:n], 0
+	}
+	mp.pp.C.Inc(p.ResumedGs)
+	return gp
+}

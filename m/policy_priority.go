@@ -1,0 +1,384 @@
+package m
+
+import (
+	"sync/atomic"
+
+	"github.com/usched/usched/g"
+	"github.com/usched/usched/p"
+	"github.com/usched/usched/steal"
+)
+
+// DefaultAging is the Priority policy's aging limit when Config.Aging is
+// zero: see priority.
+const DefaultAging = 64
+
+// priority orders Gs by class (g.Class.Rank: Critical, Normal, Batch).
+// Each class is a work-stealing runtime of its own: a per-P Chase-Lev
+// deque, a global queue for submissions from outside, and per-M resume
+// FIFOs for suspended Gs. An M takes the best class it can see: its own
+// queues, the global queues, and, when its best is not Critical, the
+// other Ps' deques of better classes (it steals rather than run a worse
+// class while a better one waits elsewhere).
+//
+// Urgency. A G of a better class than some M runs, queued while no M is
+// idle, sets that M's preempt word (the one the watcher sets): the worse
+// G yields at its next poll instead of at the end of its quantum. The M
+// chosen is the one running the worst class, from a racy read of each
+// M's published rank; a stale choice costs one yield.
+//
+// Aging. Each M counts, per class, the Gs it started from a better class
+// while that class had a G in the M's view (its resume FIFO, its P's
+// deque or the global queue). When the count passes the aging limit A,
+// the M's next start is an aged pick of that class, and the count starts
+// again. So a class with Gs in an M's view gets at least one start in
+// every A+NumClasses-1 starts there (A+2 with three classes: two starved
+// classes can fall due together). An aged pick takes the oldest G of one
+// of the class's three queues, the next queue each time, so a given G is
+// started within 3(A+2) starts once it is the oldest of its queue, and
+// every G ahead of it gets there first. With preemption on, each start
+// holds the M for at most about two quanta before its G polls or is
+// escalated, so the wait is bounded in time too. A negative limit
+// disables aging: a worse class may then starve.
+//
+// What this policy does not do: a G readied from another thread (a wait
+// ended) is seen by its own M at that M's next scheduling point, without
+// urgency; a batch G that never polls holds its CPU until the watcher
+// escalates it, as under every policy.
+type priority struct {
+	s      *Sched
+	aging  int
+	deques [][g.NumClasses]*steal.Deque[g.G] // per P, by rank
+	global [g.NumClasses]p.Global            // by rank
+	ms     []prioM                           // per M (index == its P's ID)
+	urgent atomic.Uint64                     // preempt words set for urgency
+}
+
+// prioM is one M's share of the policy.
+type prioM struct {
+	resume  [g.NumClasses]p.FIFO // owner-only, by rank
+	skipped [g.NumClasses]int    // owner-only: aging counters, by rank
+	turn    uint8                // owner-only: the queue the next aged pick tries first
+	// running is the rank of the G the M runs (NumClasses while it runs
+	// none); written by the owner only when it changes, read by urge.
+	running atomic.Int32
+	_       [64]byte
+}
+
+// idleRank marks an M that runs no G.
+const idleRank = g.NumClasses
+
+func newPriority(s *Sched, aging int) *priority {
+	if aging == 0 {
+		aging = DefaultAging
+	}
+	pr := &priority{s: s, aging: aging}
+	pr.deques = make([][g.NumClasses]*steal.Deque[g.G], len(s.ps))
+	for i := range pr.deques {
+		for r := range g.NumClasses {
+			pr.deques[i][r] = steal.NewDeque[g.G](64)
+		}
+	}
+	for r := range pr.global {
+		pr.global[r].Init()
+	}
+	pr.ms = make([]prioM, len(s.ps))
+	for i := range pr.ms {
+		pr.ms[i].running.Store(idleRank)
+	}
+	return pr
+}
+
+func (*priority) Name() string { return "priority" }
+
+func (pr *priority) Spawned(mp *M, parent, gp *g.G) {
+	r := gp.Class().Rank()
+	d := pr.deques[mp.pp.ID][r]
+	d.PushBottom(gp)
+	pr.urge(r)
+	if d.Len() > backpressureLen && mp.spawnRun > backpressureSpawns {
+		mp.pp.C.Inc(p.Backpressures) // as in workStealing.Spawned
+		mp.Yield(parent)
+	}
+}
+
+func (pr *priority) Submitted(gp *g.G) {
+	r := gp.Class().Rank()
+	pr.global[r].Put(gp)
+	pr.urge(r)
+}
+
+// urge makes a G of rank r run soon: it wakes an idle M, or else flags the
+// M running the worst class if that class is worse than r.
+func (pr *priority) urge(r int) {
+	s := pr.s
+	if s.nidle.Load() != 0 {
+		s.wakep()
+		return
+	}
+	if r == g.NumClasses-1 {
+		return // nothing runs worse than Batch
+	}
+	worst, victim := int32(r), -1
+	for i := range pr.ms {
+		if x := pr.ms[i].running.Load(); x > worst && x != idleRank {
+			worst, victim = x, i
+		}
+	}
+	if victim < 0 {
+		return
+	}
+	slot := s.allMs[victim].slot
+	if seq := slot.LoadSeq(); seq != 0 && atomic.CompareAndSwapUint64(slot.PreemptWord(), 0, seq) {
+		pr.urgent.Add(1)
+	}
+}
+
+// Urgent counts the preempt words urge set (Stats).
+func (pr *priority) Urgent() uint64 { return pr.urgent.Load() }
+
+func (pr *priority) Yielded(mp *M, gp *g.G, _ bool) {
+	pr.ms[mp.pp.ID].resume[gp.Class().Rank()].Push(gp)
+}
+
+func (pr *priority) Next(mp *M, fair bool) *g.G {
+	pm := &pr.ms[mp.pp.ID]
+	mp.drainResume(pm.putResume)
+	best := pr.bestRank(mp, pm)
+	if best == idleRank {
+		mp.idleChores()
+		mp.drainResume(pm.putResume)
+		if best = pr.bestRank(mp, pm); best == idleRank {
+			pm.setRunning(idleRank)
+			return nil
+		}
+	}
+	r := pr.age(mp, pm, best)
+	if r == best && best > 0 {
+		// A better class may wait on another P: take it first.
+		for rr := range best {
+			if gp := pr.stealRank(mp, rr, nil); gp != nil {
+				pm.started(rr)
+				return gp
+			}
+		}
+	}
+	var gp *g.G
+	if r != best {
+		gp = pr.takeOldest(mp, pm, r)
+	} else {
+		gp = pr.takeRank(mp, pm, r, fair)
+	}
+	if gp == nil {
+		// Lost a race for a shared G (another M took it, or the global
+		// queue was held): the caller looks again.
+		return nil
+	}
+	pm.started(r)
+	return gp
+}
+
+// bestRank returns the best rank with a G in mp's view, or idleRank.
+func (pr *priority) bestRank(mp *M, pm *prioM) int {
+	for r := range g.NumClasses {
+		if pm.resume[r].Len() > 0 || !pr.deques[mp.pp.ID][r].Empty() || pr.global[r].Len() > 0 {
+			return r
+		}
+	}
+	return idleRank
+}
+
+// age returns the rank to take: best, unless a worse rank in view has
+// been passed over pr.aging times. It counts the passes.
+func (pr *priority) age(mp *M, pm *prioM, best int) int {
+	if pr.aging < 0 {
+		return best
+	}
+	due := best
+	for r := g.NumClasses - 1; r > best; r-- {
+		if pm.resume[r].Len() == 0 && pr.deques[mp.pp.ID][r].Empty() && pr.global[r].Len() == 0 {
+			continue
+		}
+		pm.skipped[r]++
+		if pm.skipped[r] > pr.aging && due == best {
+			due = r
+		}
+	}
+	return due
+}
+
+// started records that mp starts a G of rank r.
+func (pm *prioM) started(r int) {
+	pm.skipped[r] = 0
+	pm.setRunning(r)
+}
+
+func (pm *prioM) setRunning(r int) {
+	if int(pm.running.Load()) != r {
+		pm.running.Store(int32(r))
+	}
+}
+
+func (pm *prioM) putResume(gp *g.G) { pm.resume[gp.Class().Rank()].Push(gp) }
+
+// takeRank takes a G of rank r from mp's view, in work stealing's order
+// (its deque, its resumed Gs, the global queue; resumed and global first
+// in a fairness round).
+func (pr *priority) takeRank(mp *M, pm *prioM, r int, fair bool) *g.G {
+	pp := mp.pp
+	if fair {
+		if gp := pm.resume[r].Pop(); gp != nil {
+			pp.C.Inc(p.ResumedGs)
+			return gp
+		}
+		if gp := mp.takeGlobalOne(&pr.global[r]); gp != nil {
+			return gp
+		}
+	}
+	if gp := pr.deques[pp.ID][r].PopBottom(); gp != nil {
+		pp.C.Inc(p.LocalPops)
+		return gp
+	}
+	if gp := pm.resume[r].Pop(); gp != nil {
+		pp.C.Inc(p.ResumedGs)
+		return gp
+	}
+	return pr.takeGlobal(mp, r)
+}
+
+// takeOldest takes the oldest G of one of rank r's queues for an aged
+// pick, turning to the next queue at each aged pick so that a G at the
+// head of any of them is reached: the resume FIFO's head, the global
+// queue's head, the top of mp's deque (the owner's LIFO pops would reach
+// it last).
+func (pr *priority) takeOldest(mp *M, pm *prioM, r int) *g.G {
+	pp := mp.pp
+	pm.turn++
+	for i := range uint8(3) {
+		switch (pm.turn + i) % 3 {
+		case 0:
+			if gp := pm.resume[r].Pop(); gp != nil {
+				pp.C.Inc(p.ResumedGs)
+				return gp
+			}
+		case 1:
+			if gp := mp.takeGlobalOne(&pr.global[r]); gp != nil {
+				return gp
+			}
+		case 2:
+			if gp := pr.deques[pp.ID][r].PopTop(); gp != nil {
+				pp.C.Inc(p.LocalPops)
+				return gp
+			}
+		}
+	}
+	return nil
+}
+
+// takeGlobal takes a fair share of the global queue of rank r, as
+// workStealing.takeGlobal does: one G to run, the rest into mp's deque.
+func (pr *priority) takeGlobal(mp *M, r int) *g.G {
+	q := &pr.global[r]
+	n := q.Len()
+	if n == 0 {
+		return nil
+	}
+	max := min(int(n/int64(pr.s.procs)+1), globalBatchMax)
+	gp, taken := q.Get(max, mp.spillGlobal)
+	d := pr.deques[mp.pp.ID][r]
+	for i := mp.nbatch - 1; i >= 0; i-- {
+		d.PushBottom(mp.batch[i])
+		mp.batch[i] = nil
+	}
+	mp.nbatch = 0
+	mp.pp.C.Add(p.GlobalPops, uint64(taken))
+	return gp
+}
+
+func (pr *priority) Steal(mp *M, first *p.P) *g.G {
+	for r := range g.NumClasses {
+		if gp := pr.stealRank(mp, r, first); gp != nil {
+			pr.ms[mp.pp.ID].started(r)
+			return gp
+		}
+	}
+	return nil
+}
+
+// stealRank steals half of the first non-empty deque of rank r among the
+// other Ps (first, if not nil, before the rest) and returns one G.
+func (pr *priority) stealRank(mp *M, r int, first *p.P) *g.G {
+	if first != nil {
+		if gp := pr.stealFrom(mp, first.ID, r); gp != nil {
+			return gp
+		}
+	}
+	for e := mp.order.Start(mp.rnd.Uint32()); !e.Done(); e.Next() {
+		v := int(e.Position())
+		if v == mp.pp.ID || (first != nil && v == first.ID) {
+			continue
+		}
+		if gp := pr.stealFrom(mp, v, r); gp != nil {
+			return gp
+		}
+	}
+	return nil
+}
+
+func (pr *priority) stealFrom(mp *M, victim, r int) *g.G {
+	src := pr.deques[victim][r]
+	if src.Empty() {
+		return nil
+	}
+	mp.pp.C.Inc(p.StealAttempts)
+	dst := pr.deques[mp.pp.ID][r]
+	if n := src.StealHalf(dst); n > 0 {
+		mp.countSteal(victim, n)
+		return dst.PopBottom()
+	}
+	return nil
+}
+
+func (pr *priority) TakeChild(mp *M, grp *g.Group, c g.Class) *g.G {
+	d := pr.deques[mp.pp.ID][c.Rank()]
+	next := d.PopBottom()
+	if next == nil {
+		return nil
+	}
+	if g.GroupOf(next) != grp {
+		d.PushBottom(next)
+		return nil
+	}
+	mp.pp.C.Inc(p.LocalPops)
+	return next
+}
+
+func (pr *priority) Pending(mp *M) bool {
+	pm := &pr.ms[mp.pp.ID]
+	for r := range g.NumClasses {
+		if pm.resume[r].Len() > 0 || pr.global[r].Len() > 0 {
+			return true
+		}
+		for _, d := range pr.deques {
+			if !d[r].Empty() {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (pr *priority) Queued(pp *p.P) int {
+	n := 0
+	for _, d := range pr.deques[pp.ID] {
+		n += d.Len()
+	}
+	return n
+}
+
+func (pr *priority) GlobalQueued() int64 {
+	var n int64
+	for r := range pr.global {
+		n += pr.global[r].Len()
+	}
+	return n
+}

@@ -1,0 +1,187 @@
+package m
+
+import (
+	"github.com/usched/usched/g"
+	"github.com/usched/usched/p"
+)
+
+// workStealing is the default policy, DESIGN.md's "Scheduling": a spawned
+// G becomes its P's runnext (the previous one goes to the P's Chase-Lev
+// deque), the owner pops newest first, idle Ms steal half of a victim's
+// deque oldest first, and Gs from outside the runtime wait in the global
+// queue. Classes are ignored.
+type workStealing struct{ s *Sched }
+
+func newWorkStealing(s *Sched) *workStealing { return &workStealing{s: s} }
+
+func (*workStealing) Name() string { return "work-stealing" }
+
+func (ws *workStealing) Spawned(mp *M, parent, gp *g.G) {
+	s, pp := ws.s, mp.pp
+	pp.RunqPut(gp)
+	// Go's wakep condition: an idle M exists and nobody is already
+	// searching. Two plain loads on the fast path.
+	if s.nidle.Load() != 0 && s.nspinning.Load() == 0 {
+		s.wakep()
+	}
+	if n := pp.RunqLen(); n > overflowLen {
+		if s.procs > 1 && s.global.Len() < backpressureLen*int64(s.procs) {
+			// Overflow: hand the oldest Gs to the other Ms in a batch
+			// they take without touching this deque (see overflow).
+			ws.overflow(mp)
+		} else if n > backpressureLen && mp.spawnRun > backpressureSpawns {
+			// Backpressure: a spawning loop outruns every P (or there is
+			// only this one). Yield so that the P runs some of the queue
+			// (newest first) before more is spawned: the queues, and the
+			// memory of their pending Gs, stay bounded instead of growing
+			// with the loop. Only a G that itself spawned
+			// backpressureSpawns Gs since it last started or resumed
+			// yields: yielding gives a G a stack, which a G that spawns a
+			// few children must not pay for.
+			pp.C.Inc(p.Backpressures)
+			mp.Yield(parent)
+		}
+	}
+}
+
+func (ws *workStealing) Submitted(gp *g.G) {
+	ws.s.global.Put(gp)
+	ws.s.wakep()
+}
+
+// Yielded puts gp at the back of mp's resume queue: it runs after the
+// P's unstarted Gs and the Gs resumed before it.
+func (*workStealing) Yielded(mp *M, gp *g.G, _ bool) { mp.local.Push(gp) }
+
+func (ws *workStealing) Next(mp *M, fair bool) *g.G {
+	pp := mp.pp
+	if fair {
+		if gp := mp.takeResume(); gp != nil {
+			return gp
+		}
+		// One G only, as Go's fairness check: a batch would go on top
+		// of the local deque and run before older Gs there.
+		if gp := mp.takeGlobalOne(&ws.s.global); gp != nil {
+			return gp
+		}
+	}
+	if gp := pp.RunqGet(); gp != nil {
+		pp.C.Inc(p.LocalPops)
+		return gp
+	}
+	mp.idleChores()
+	if gp := mp.takeResume(); gp != nil {
+		return gp
+	}
+	return ws.takeGlobal(mp)
+}
+
+func (ws *workStealing) Steal(mp *M, first *p.P) *g.G {
+	if first != nil {
+		if gp := ws.stealOne(mp, first); gp != nil {
+			return gp
+		}
+	}
+	for e := mp.order.Start(mp.rnd.Uint32()); !e.Done(); e.Next() {
+		victim := ws.s.ps[e.Position()]
+		if victim == mp.pp || victim == first {
+			continue
+		}
+		if gp := ws.stealOne(mp, victim); gp != nil {
+			return gp
+		}
+	}
+	return nil
+}
+
+// stealOne steals half of victim's queue and returns one of the Gs.
+func (*workStealing) stealOne(mp *M, victim *p.P) *g.G {
+	pp := mp.pp
+	pp.C.Inc(p.StealAttempts)
+	if n := pp.StealFrom(victim); n > 0 {
+		mp.countSteal(victim.ID, n)
+		return pp.RunqGet()
+	}
+	return nil
+}
+
+func (*workStealing) TakeChild(mp *M, grp *g.Group, _ g.Class) *g.G {
+	pp := mp.pp
+	next := pp.RunqGet()
+	if next == nil {
+		return nil
+	}
+	if g.GroupOf(next) != grp {
+		pp.RunqPush(next)
+		return nil
+	}
+	pp.C.Inc(p.LocalPops)
+	return next
+}
+
+func (ws *workStealing) Pending(*M) bool {
+	if ws.s.global.Len() > 0 {
+		return true
+	}
+	for _, pp := range ws.s.ps {
+		if !pp.RunqEmpty() {
+			return true
+		}
+	}
+	return false
+}
+
+func (*workStealing) Queued(pp *p.P) int     { return pp.RunqLen() }
+func (ws *workStealing) GlobalQueued() int64 { return ws.s.global.Len() }
+
+// overflow moves up to overflowBatch of the oldest unstarted Gs of mp's P
+// to the global queue, for idle Ms to take, and wakes one.
+func (ws *workStealing) overflow(mp *M) {
+	pp := mp.pp
+	var first, last *g.G
+	n := 0
+	for ; n < overflowBatch; n++ {
+		gp := pp.RunqTake()
+		if gp == nil {
+			break
+		}
+		if first == nil {
+			first = gp
+		} else {
+			g.Link(last).Store(gp)
+		}
+		last = gp
+	}
+	if n == 0 {
+		return
+	}
+	pp.C.Add(p.OverflowGs, uint64(n))
+	ws.s.global.PutChain(first, last, n)
+	ws.s.wakep()
+}
+
+// takeGlobal takes a batch from the global queue: one G to run, the rest
+// into the local deque, a fair share (len/procs+1) as Go's globrunqget.
+func (ws *workStealing) takeGlobal(mp *M) *g.G {
+	s := ws.s
+	n := s.global.Len()
+	if n == 0 {
+		return nil
+	}
+	max := int(n/int64(s.procs) + 1)
+	if max > globalBatchMax {
+		max = globalBatchMax
+	}
+	// The batch goes into the deque newest first, so that the owner's
+	// LIFO pops run it oldest first: submissions from outside are
+	// requests, served in arrival order (a LIFO batch made the oldest
+	// request of a burst wait for all the others).
+	gp, taken := s.global.Get(max, mp.spillGlobal)
+	for i := mp.nbatch - 1; i >= 0; i-- {
+		mp.pp.RunqPush(mp.batch[i])
+		mp.batch[i] = nil
+	}
+	mp.nbatch = 0
+	mp.pp.C.Add(p.GlobalPops, uint64(taken))
+	return gp
+}
