@@ -62,6 +62,10 @@ type M struct {
 	// fairNext makes the next scheduling round a fairness round (set by a
 	// preemption); owner-only.
 	fairNext bool
+	fairFlip bool // see fairFirst; owner-only
+	// afterPreempt is set during the scheduling round that follows a
+	// preemption (policies read it); owner-only.
+	afterPreempt bool
 	rnd      steal.Rand
 	order    steal.RandomOrder
 

@@ -225,7 +225,17 @@ func (pm *prioM) putResume(gp *g.G) { pm.resume[gp.Class().Rank()].Push(gp) }
 // in a fairness round).
 func (pr *priority) takeRank(mp *M, pm *prioM, r int, fair bool) *g.G {
 	pp := mp.pp
+	if mp.afterPreempt {
+		if gp := pr.takeGlobal(mp, r); gp != nil { // as in workStealing.Next
+			return gp
+		}
+	}
 	if fair {
+		if mp.fairFirst() {
+			if gp := mp.takeGlobalOne(&pr.global[r]); gp != nil {
+				return gp
+			}
+		}
 		if gp := pm.resume[r].Pop(); gp != nil {
 			pp.C.Inc(p.ResumedGs)
 			return gp

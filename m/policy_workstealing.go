@@ -55,12 +55,31 @@ func (*workStealing) Yielded(mp *M, gp *g.G, _ bool) { mp.local.Push(gp) }
 
 func (ws *workStealing) Next(mp *M, fair bool) *g.G {
 	pp := mp.pp
+	if mp.afterPreempt {
+		// A preempted G goes behind the Gs already submitted from
+		// outside (as Go's runtime puts it on its global queue): take a
+		// fair share of them into the deque, where they run before the
+		// resume queue. Taking one per preemption left a steady stream
+		// of submissions waiting seconds behind two hogs per P.
+		if gp := ws.takeGlobal(mp); gp != nil {
+			return gp
+		}
+	}
 	if fair {
+		// One G only from the global queue, as Go's fairness check: a
+		// batch would go on top of the local deque and run before older
+		// Gs there. Which of the two goes first alternates (see
+		// fairFirst): Gs that keep yielding (preempted hogs) would
+		// otherwise keep the global queue waiting forever, or the other
+		// way round.
+		if mp.fairFirst() {
+			if gp := mp.takeGlobalOne(&ws.s.global); gp != nil {
+				return gp
+			}
+		}
 		if gp := mp.takeResume(); gp != nil {
 			return gp
 		}
-		// One G only, as Go's fairness check: a batch would go on top
-		// of the local deque and run before older Gs there.
 		if gp := mp.takeGlobalOne(&ws.s.global); gp != nil {
 			return gp
 		}

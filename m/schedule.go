@@ -81,9 +81,9 @@ func (mp *M) findRunnable() *g.G {
 			}
 		}
 		mp.tick++
-		fair := mp.fairNext || mp.tick%fairnessTicks == 0
+		mp.afterPreempt, mp.fairNext = mp.fairNext, false
+		fair := mp.afterPreempt || mp.tick%fairnessTicks == 0
 		if fair {
-			mp.fairNext = false
 			mp.flushDone()
 			pp.C.Publish()
 			if len(mp.timers) > 0 {
@@ -175,6 +175,15 @@ func (mp *M) idleChores() {
 	if len(mp.timers) > 0 {
 		mp.runTimers()
 	}
+}
+
+// fairFirst says whether this fairness round looks at the global queue
+// before the resume queue: every other round, so that neither a stream
+// of yielding Gs nor a stream of submissions can keep the other waiting.
+// Owner only.
+func (mp *M) fairFirst() bool {
+	mp.fairFlip = !mp.fairFlip
+	return mp.fairFlip
 }
 
 // takeGlobalOne takes the oldest G of q, if any.

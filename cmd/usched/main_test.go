@@ -306,8 +306,8 @@ func TestParseScenarios(t *testing.T) {
 		{"fib,storm,fib", "fib,storm"},
 		{"uts", "uts-t1,uts-t3"},
 		{"uts-t3,uts", "uts-t3,uts-t1"},
-		{"all", "mix,storm,outside,fib,uts-t1,uts-t3,yield,polling,hogs,sleep,blocking,panics,close"},
-		{"close,all", "close,mix,storm,outside,fib,uts-t1,uts-t3,yield,polling,hogs,sleep,blocking,panics"},
+		{"all", "mix,storm,outside,fib,uts-t1,uts-t3,yield,polling,classes,hogs,sleep,blocking,panics,close"},
+		{"close,all", "close,mix,storm,outside,fib,uts-t1,uts-t3,yield,polling,classes,hogs,sleep,blocking,panics"},
 	} {
 		if got := names(tc.list); got != tc.want {
 			t.Errorf("-scenario %q: %s, want %s", tc.list, got, tc.want)

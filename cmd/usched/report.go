@@ -29,7 +29,11 @@ func printReport(w io.Writer, res *stress.Result) {
 	}
 	st := res.Stats
 	secs := res.Elapsed.Seconds()
-	fmt.Fprintf(w, "procs %d (%d CPUs)\n", res.Procs, cpus)
+	fmt.Fprintf(w, "procs %d (%d CPUs), policy %s", res.Procs, cpus, st.Policy)
+	if st.UrgentPreempts > 0 {
+		fmt.Fprintf(w, " (%d urgent yields asked)", st.UrgentPreempts)
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "GOMAXPROCS %d (%d before usched.New)\n", st.GOMAXPROCS, res.GOMAXPROCSBefore)
 	pr := st.Preemption
 	fmt.Fprintf(w, "preemption %s", pr.Mode)

@@ -256,7 +256,10 @@ func runScenario(sc *stress.Scenario, seed uint64, fault stress.Fault, cfg stres
 // reproCommand returns the command line that runs scenario's workload
 // with seed again.
 func reproCommand(cfg stressConfig, scenario string, seed uint64, fault stress.Fault) string {
-	repro := fmt.Sprintf("usched stress -scenario %s -gs %d -procs %d -policy %s -seed %d", scenario, cfg.gs, cfg.procs, cfg.policy, seed)
+	repro := fmt.Sprintf("usched stress -scenario %s -gs %d -procs %d -seed %d", scenario, cfg.gs, cfg.procs, seed)
+	if cfg.policy != "work-stealing" {
+		repro += " -policy " + cfg.policy
+	}
 	if fault != stress.FaultNone {
 		repro += " -inject-fault " + fault.String()
 	}
