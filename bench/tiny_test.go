@@ -32,6 +32,16 @@ func BenchmarkTinyTasks(b *testing.B) {
 	// The same loop on a single P: no G crosses a CPU. The gap to "usched"
 	// is what moving tiny Gs (and the shared counter) between CPUs costs.
 	b.Run("usched-procs1", func(b *testing.B) { benchSpawnLoop(b, usched.Config{Procs: 1}) })
+	// The other policies on the same loop (all Gs Normal), preemption
+	// off so that only the policy differs from "usched-preempt-off":
+	// Priority adds a class lookup and per-class queues, Centralized puts
+	// every spawn through the one global FIFO.
+	b.Run("usched-priority", func(b *testing.B) {
+		benchSpawnLoop(b, usched.Config{Policy: usched.Priority, Preempt: usched.PreemptOff})
+	})
+	b.Run("usched-centralized", func(b *testing.B) {
+		benchSpawnLoop(b, usched.Config{Policy: usched.Centralized, Preempt: usched.PreemptOff})
+	})
 
 	b.Run("usched-external", func(b *testing.B) {
 		// Submission from outside the runtime: Runtime.Go from the

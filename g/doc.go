@@ -12,6 +12,9 @@
 //   - An unstarted G has no stack (Co == nil) and may move between Ps.
 //     Once a G has suspended, Co names the coroutine that holds its stack,
 //     which only its M may switch to: the G is bound to that M for life.
+//   - A G's Class is set by its spawner (Init) and never changes; it rides
+//     in the top byte of the G's stamp word, so the descriptor stays 48
+//     bytes. Children inherit it unless spawned with GoClass.
 //   - Group.n counts children spawned but not finished; the child that
 //     takes it to zero wakes the single waiter, if one is registered.
 //     Waiter registration and the final decrement are ordered by

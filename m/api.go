@@ -42,14 +42,28 @@ func (mp *M) Spawn(parent *g.G, fn func(*g.G), grp *g.Group, c g.Class) {
 
 // Yield gives gp back to the policy and runs what the policy puts before
 // it (work stealing: the P's unstarted Gs, then the Gs resumed earlier).
-func (mp *M) Yield(gp *g.G) { mp.yield(gp, false) }
+// Like Go's Gosched, it also lets the global queue go first (fairNext),
+// or Gs that keep yielding would keep the global queue waiting for ever.
+func (mp *M) Yield(gp *g.G) {
+	mp.fairNext = true
+	mp.yield(gp, false)
+}
+
+// yield is Yield without fairNext; a spawning loop that backpressure
+// makes yield (see workStealing.Spawned) uses it directly: it yields to
+// run its own queue, and taking a batch from the global queue there cost
+// the tiny-task benchmark 70%.
 
 func (mp *M) yield(gp *g.G, preempted bool) {
 	mp.pp.C.Inc(p.Yields)
 	if mp.slot.Overran() {
 		mp.endOverrun()
 	}
-	mp.s.pol.Yielded(mp, gp, preempted)
+	if ws := mp.s.ws; ws != nil {
+		ws.Yielded(mp, gp, preempted) // devirtualized: see Sched.ws
+	} else {
+		mp.s.pol.Yielded(mp, gp, preempted)
+	}
 	mp.suspend(gp)
 }
 

@@ -59,15 +59,15 @@ type M struct {
 	batch  [globalBatchMax]*g.G // scratch for takeGlobal; owner-only, empty between calls
 	nbatch int
 	tick   uint32
-	// fairNext makes the next scheduling round a fairness round (set by a
-	// preemption); owner-only.
+	// fairNext is set by a yield or a preemption: the next scheduling
+	// round has afterYield set, and the policy lets the global queue go
+	// before the yielded G; owner-only.
 	fairNext bool
-	fairFlip bool // see fairFirst; owner-only
-	// afterPreempt is set during the scheduling round that follows a
-	// preemption (policies read it); owner-only.
-	afterPreempt bool
-	rnd      steal.Rand
-	order    steal.RandomOrder
+	// afterYield is set during the scheduling round that follows a yield
+	// or a preemption (policies read it); owner-only.
+	afterYield bool
+	rnd        steal.Rand
+	order      steal.RandomOrder
 
 	// Preemption (see preempt.go and spare.go).
 	slotIdx int           // this M's row of the watcher's table

@@ -45,8 +45,10 @@ type Policy interface {
 	// the watcher (or a policy) asked it to.
 	Yielded(mp *M, gp *g.G, preempted bool)
 	// Next returns the next G for mp from its own queues and the shared
-	// ones, or nil. fair is set every fairnessTicks rounds and after a
-	// preemption: queues that a busy M looks at last go first then.
+	// ones, or nil. fair is set every fairnessTicks rounds: queues that a
+	// busy M looks at last go first then. mp.afterYield is set in the
+	// round after a G yielded or was preempted: that G goes behind the
+	// Gs submitted from outside before it.
 	Next(mp *M, fair bool) *g.G
 	// Steal makes one pass over the other Ps (first, if not nil, before
 	// the rest) and returns a G for mp, or nil.

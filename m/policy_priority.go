@@ -51,6 +51,15 @@ type priority struct {
 	global [g.NumClasses]p.Global            // by rank
 	ms     []prioM                           // per M (index == its P's ID)
 	urgent atomic.Uint64                     // preempt words set for urgency
+	// nrun[r] counts the Ms running a G of rank r; changed only when an
+	// M's rank changes, so a one-class workload never writes it. urge
+	// scans the Ms only when one runs a worse rank than the new G's.
+	nrun [g.NumClasses + 1]atomic.Int32
+	// critical counts Critical Gs in the Ps' deques (pushed, not yet
+	// popped or stolen; may run ahead of the deques). An M about to run
+	// a worse G looks for Critical Gs on other Ps only while it is not
+	// zero, so Normal-only work pays one load per G, not a scan.
+	critical atomic.Int64
 }
 
 // prioM is one M's share of the policy.
@@ -85,6 +94,7 @@ func newPriority(s *Sched, aging int) *priority {
 	for i := range pr.ms {
 		pr.ms[i].running.Store(idleRank)
 	}
+	pr.nrun[idleRank].Store(int32(len(pr.ms)))
 	return pr
 }
 
@@ -92,12 +102,17 @@ func (*priority) Name() string { return "priority" }
 
 func (pr *priority) Spawned(mp *M, parent, gp *g.G) {
 	r := gp.Class().Rank()
-	d := pr.deques[mp.pp.ID][r]
-	d.PushBottom(gp)
+	pid := mp.pp.ID
+	pr.push(pid, r, gp)
 	pr.urge(r)
-	if d.Len() > backpressureLen && mp.spawnRun > backpressureSpawns {
-		mp.pp.C.Inc(p.Backpressures) // as in workStealing.Spawned
-		mp.Yield(parent)
+	// Overflow and backpressure as in workStealing.Spawned, per class.
+	if n := pr.deques[pid][r].Len(); n > overflowLen {
+		if pr.s.procs > 1 && pr.global[r].Len() < backpressureLen*int64(pr.s.procs) {
+			mp.overflowTo(&pr.global[r], func() *g.G { return pr.popOldest(pid, r) })
+		} else if n > backpressureLen && mp.spawnRun > backpressureSpawns {
+			mp.pp.C.Inc(p.Backpressures)
+			mp.yield(parent, false)
+		}
 	}
 }
 
@@ -115,8 +130,12 @@ func (pr *priority) urge(r int) {
 		s.wakep()
 		return
 	}
-	if r == g.NumClasses-1 {
-		return // nothing runs worse than Batch
+	worse := false
+	for x := r + 1; x < g.NumClasses; x++ {
+		worse = worse || pr.nrun[x].Load() != 0
+	}
+	if !worse {
+		return // no M runs a worse class (nothing runs worse than Batch)
 	}
 	worst, victim := int32(r), -1
 	for i := range pr.ms {
@@ -142,22 +161,29 @@ func (pr *priority) Yielded(mp *M, gp *g.G, _ bool) {
 
 func (pr *priority) Next(mp *M, fair bool) *g.G {
 	pm := &pr.ms[mp.pp.ID]
-	mp.drainResume(pm.putResume)
+	if mp.local.Len() > 0 || !mp.remote.Idle() {
+		mp.drainResume(pm.putResume)
+	}
 	best := pr.bestRank(mp, pm)
 	if best == idleRank {
 		mp.idleChores()
 		mp.drainResume(pm.putResume)
 		if best = pr.bestRank(mp, pm); best == idleRank {
-			pm.setRunning(idleRank)
+			pr.setRunning(pm, idleRank)
 			return nil
 		}
 	}
 	r := pr.age(mp, pm, best)
 	if r == best && best > 0 {
-		// A better class may wait on another P: take it first.
+		// A better class may wait on another P: take it first. Critical
+		// Gs are looked for only while some are queued (the hint);
+		// Normal ones only by an M about to run Batch.
 		for rr := range best {
+			if rr == 0 && pr.critical.Load() <= 0 {
+				continue
+			}
 			if gp := pr.stealRank(mp, rr, nil); gp != nil {
-				pm.started(rr)
+				pr.started(pm, rr)
 				return gp
 			}
 		}
@@ -173,7 +199,7 @@ func (pr *priority) Next(mp *M, fair bool) *g.G {
 		// queue was held): the caller looks again.
 		return nil
 	}
-	pm.started(r)
+	pr.started(pm, r)
 	return gp
 }
 
@@ -206,15 +232,19 @@ func (pr *priority) age(mp *M, pm *prioM, best int) int {
 	return due
 }
 
-// started records that mp starts a G of rank r.
-func (pm *prioM) started(r int) {
+// started records that the M of pm starts a G of rank r.
+func (pr *priority) started(pm *prioM, r int) {
 	pm.skipped[r] = 0
-	pm.setRunning(r)
+	pr.setRunning(pm, r)
 }
 
-func (pm *prioM) setRunning(r int) {
-	if int(pm.running.Load()) != r {
+// setRunning publishes the rank the M of pm runs (idleRank: none); it
+// writes shared words only when the rank changes.
+func (pr *priority) setRunning(pm *prioM, r int) {
+	if old := int(pm.running.Load()); old != r {
 		pm.running.Store(int32(r))
+		pr.nrun[old].Add(-1)
+		pr.nrun[r].Add(1)
 	}
 }
 
@@ -225,17 +255,12 @@ func (pm *prioM) putResume(gp *g.G) { pm.resume[gp.Class().Rank()].Push(gp) }
 // in a fairness round).
 func (pr *priority) takeRank(mp *M, pm *prioM, r int, fair bool) *g.G {
 	pp := mp.pp
-	if mp.afterPreempt {
+	if mp.afterYield {
 		if gp := pr.takeGlobal(mp, r); gp != nil { // as in workStealing.Next
 			return gp
 		}
 	}
 	if fair {
-		if mp.fairFirst() {
-			if gp := mp.takeGlobalOne(&pr.global[r]); gp != nil {
-				return gp
-			}
-		}
 		if gp := pm.resume[r].Pop(); gp != nil {
 			pp.C.Inc(p.ResumedGs)
 			return gp
@@ -244,7 +269,7 @@ func (pr *priority) takeRank(mp *M, pm *prioM, r int, fair bool) *g.G {
 			return gp
 		}
 	}
-	if gp := pr.deques[pp.ID][r].PopBottom(); gp != nil {
+	if gp := pr.pop(pp.ID, r); gp != nil {
 		pp.C.Inc(p.LocalPops)
 		return gp
 	}
@@ -275,13 +300,39 @@ func (pr *priority) takeOldest(mp *M, pm *prioM, r int) *g.G {
 				return gp
 			}
 		case 2:
-			if gp := pr.deques[pp.ID][r].PopTop(); gp != nil {
+			if gp := pr.popOldest(pp.ID, r); gp != nil {
 				pp.C.Inc(p.LocalPops)
 				return gp
 			}
 		}
 	}
 	return nil
+}
+
+// push, pop and popOldest are the deque operations of P pid's owner on
+// rank r, keeping the critical hint: it is raised before a push and
+// lowered after a pop, so it never runs behind the deques.
+func (pr *priority) push(pid, r int, gp *g.G) {
+	if r == 0 {
+		pr.critical.Add(1)
+	}
+	pr.deques[pid][r].PushBottom(gp)
+}
+
+func (pr *priority) pop(pid, r int) *g.G {
+	gp := pr.deques[pid][r].PopBottom()
+	if gp != nil && r == 0 {
+		pr.critical.Add(-1)
+	}
+	return gp
+}
+
+func (pr *priority) popOldest(pid, r int) *g.G {
+	gp := pr.deques[pid][r].PopTop()
+	if gp != nil && r == 0 {
+		pr.critical.Add(-1)
+	}
+	return gp
 }
 
 // takeGlobal takes a fair share of the global queue of rank r, as
@@ -294,9 +345,8 @@ func (pr *priority) takeGlobal(mp *M, r int) *g.G {
 	}
 	max := min(int(n/int64(pr.s.procs)+1), globalBatchMax)
 	gp, taken := q.Get(max, mp.spillGlobal)
-	d := pr.deques[mp.pp.ID][r]
 	for i := mp.nbatch - 1; i >= 0; i-- {
-		d.PushBottom(mp.batch[i])
+		pr.push(mp.pp.ID, r, mp.batch[i])
 		mp.batch[i] = nil
 	}
 	mp.nbatch = 0
@@ -307,7 +357,7 @@ func (pr *priority) takeGlobal(mp *M, r int) *g.G {
 func (pr *priority) Steal(mp *M, first *p.P) *g.G {
 	for r := range g.NumClasses {
 		if gp := pr.stealRank(mp, r, first); gp != nil {
-			pr.ms[mp.pp.ID].started(r)
+			pr.started(&pr.ms[mp.pp.ID], r)
 			return gp
 		}
 	}
@@ -343,19 +393,19 @@ func (pr *priority) stealFrom(mp *M, victim, r int) *g.G {
 	dst := pr.deques[mp.pp.ID][r]
 	if n := src.StealHalf(dst); n > 0 {
 		mp.countSteal(victim, n)
-		return dst.PopBottom()
+		return pr.pop(mp.pp.ID, r)
 	}
 	return nil
 }
 
 func (pr *priority) TakeChild(mp *M, grp *g.Group, c g.Class) *g.G {
-	d := pr.deques[mp.pp.ID][c.Rank()]
-	next := d.PopBottom()
+	r := c.Rank()
+	next := pr.pop(mp.pp.ID, r)
 	if next == nil {
 		return nil
 	}
 	if g.GroupOf(next) != grp {
-		d.PushBottom(next)
+		pr.push(mp.pp.ID, r, next)
 		return nil
 	}
 	mp.pp.C.Inc(p.LocalPops)

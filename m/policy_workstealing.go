@@ -39,7 +39,7 @@ func (ws *workStealing) Spawned(mp *M, parent, gp *g.G) {
 			// yields: yielding gives a G a stack, which a G that spawns a
 			// few children must not pay for.
 			pp.C.Inc(p.Backpressures)
-			mp.Yield(parent)
+			mp.yield(parent, false)
 		}
 	}
 }
@@ -55,12 +55,15 @@ func (*workStealing) Yielded(mp *M, gp *g.G, _ bool) { mp.local.Push(gp) }
 
 func (ws *workStealing) Next(mp *M, fair bool) *g.G {
 	pp := mp.pp
-	if mp.afterPreempt {
-		// A preempted G goes behind the Gs already submitted from
-		// outside (as Go's runtime puts it on its global queue): take a
-		// fair share of them into the deque, where they run before the
-		// resume queue. Taking one per preemption left a steady stream
-		// of submissions waiting seconds behind two hogs per P.
+	if mp.afterYield {
+		// A G that yielded, or was preempted, goes behind the Gs
+		// already submitted from outside (as Go's runtime puts it on its
+		// global queue): take a fair share of them into the deque, where
+		// they run before the resume queue. Without this, Gs that keep
+		// yielding kept the global queue waiting for ever (the resume
+		// queue is never empty), and taking one G per preemption left a
+		// steady stream of submissions waiting seconds behind two hogs
+		// per P.
 		if gp := ws.takeGlobal(mp); gp != nil {
 			return gp
 		}
@@ -68,15 +71,7 @@ func (ws *workStealing) Next(mp *M, fair bool) *g.G {
 	if fair {
 		// One G only from the global queue, as Go's fairness check: a
 		// batch would go on top of the local deque and run before older
-		// Gs there. Which of the two goes first alternates (see
-		// fairFirst): Gs that keep yielding (preempted hogs) would
-		// otherwise keep the global queue waiting forever, or the other
-		// way round.
-		if mp.fairFirst() {
-			if gp := mp.takeGlobalOne(&ws.s.global); gp != nil {
-				return gp
-			}
-		}
+		// Gs there.
 		if gp := mp.takeResume(); gp != nil {
 			return gp
 		}
@@ -156,27 +151,7 @@ func (ws *workStealing) GlobalQueued() int64 { return ws.s.global.Len() }
 // overflow moves up to overflowBatch of the oldest unstarted Gs of mp's P
 // to the global queue, for idle Ms to take, and wakes one.
 func (ws *workStealing) overflow(mp *M) {
-	pp := mp.pp
-	var first, last *g.G
-	n := 0
-	for ; n < overflowBatch; n++ {
-		gp := pp.RunqTake()
-		if gp == nil {
-			break
-		}
-		if first == nil {
-			first = gp
-		} else {
-			g.Link(last).Store(gp)
-		}
-		last = gp
-	}
-	if n == 0 {
-		return
-	}
-	pp.C.Add(p.OverflowGs, uint64(n))
-	ws.s.global.PutChain(first, last, n)
-	ws.s.wakep()
+	mp.overflowTo(&ws.s.global, mp.pp.RunqTake)
 }
 
 // takeGlobal takes a batch from the global queue: one G to run, the rest

@@ -39,10 +39,9 @@ func (mp *M) endOverrun() {
 
 // Preempted is called by G.Check (and every runtime call) when the
 // preempt word is set. A flag left over from an earlier G (set just as it
-// ended) is cleared without yielding; otherwise gp yields, and the next
-// scheduling round is a fairness round (the policy looks at the queues a
-// busy M looks at last: work from outside the runtime must not wait for
-// the 61st round behind a hog that keeps being preempted).
+// ended) is cleared without yielding; otherwise gp yields as Yield does,
+// behind the global queue too: work from outside the runtime must not
+// wait behind a hog that keeps being preempted.
 func (mp *M) Preempted(gp *g.G) {
 	if atomic.LoadUint64(mp.slot.PreemptWord()) != mp.seq {
 		mp.endOverrun()

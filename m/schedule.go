@@ -81,8 +81,8 @@ func (mp *M) findRunnable() *g.G {
 			}
 		}
 		mp.tick++
-		mp.afterPreempt, mp.fairNext = mp.fairNext, false
-		fair := mp.afterPreempt || mp.tick%fairnessTicks == 0
+		mp.afterYield, mp.fairNext = mp.fairNext, false
+		fair := mp.tick%fairnessTicks == 0
 		if fair {
 			mp.flushDone()
 			pp.C.Publish()
@@ -177,13 +177,29 @@ func (mp *M) idleChores() {
 	}
 }
 
-// fairFirst says whether this fairness round looks at the global queue
-// before the resume queue: every other round, so that neither a stream
-// of yielding Gs nor a stream of submissions can keep the other waiting.
-// Owner only.
-func (mp *M) fairFirst() bool {
-	mp.fairFlip = !mp.fairFlip
-	return mp.fairFlip
+// overflowTo moves up to overflowBatch Gs, taken oldest first by take, to
+// q in one exchange, and wakes an M to take them (see overflowLen).
+func (mp *M) overflowTo(q *p.Global, take func() *g.G) {
+	var first, last *g.G
+	n := 0
+	for ; n < overflowBatch; n++ {
+		gp := take()
+		if gp == nil {
+			break
+		}
+		if first == nil {
+			first = gp
+		} else {
+			g.Link(last).Store(gp)
+		}
+		last = gp
+	}
+	if n == 0 {
+		return
+	}
+	mp.pp.C.Add(p.OverflowGs, uint64(n))
+	q.PutChain(first, last, n)
+	mp.s.wakep()
 }
 
 // takeGlobalOne takes the oldest G of q, if any.

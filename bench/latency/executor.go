@@ -15,10 +15,13 @@ const (
 	ExecUschedOff  = "usched-nopreempt" // usched, Preempt: PreemptOff
 	ExecGoroutines = "goroutines"       // one goroutine per request
 	ExecPool       = "pool"             // FIFO pool: GOMAXPROCS workers reading a channel
+	// ExecCentralized is usched with the Centralized (Shinjuku) policy and
+	// preemption on, at the same quantum as ExecUsched.
+	ExecCentralized = "usched-centralized"
 )
 
 // Executors lists every executor in report order.
-var Executors = []string{ExecUsched, ExecUschedOff, ExecGoroutines, ExecPool}
+var Executors = []string{ExecUsched, ExecCentralized, ExecUschedOff, ExecGoroutines, ExecPool}
 
 // Quantum is the usched quantum of the experiment (Config.Quantum's
 // default).
@@ -64,10 +67,13 @@ type serveFunc func(r Request, chk Checker)
 // newExecutor starts the named executor on the (single) CPU cpu.
 func newExecutor(name string, cpu int, quantum time.Duration, serve serveFunc) (executor, error) {
 	switch name {
-	case ExecUsched, ExecUschedOff:
+	case ExecUsched, ExecUschedOff, ExecCentralized:
 		cfg := usched.Config{Procs: 1, CPUs: []int{cpu}, Quantum: quantum}
-		if name == ExecUschedOff {
+		switch name {
+		case ExecUschedOff:
 			cfg.Preempt = usched.PreemptOff
+		case ExecCentralized:
+			cfg.Policy = usched.Centralized
 		}
 		rt, err := usched.New(cfg)
 		if err != nil {
@@ -109,7 +115,7 @@ func (e *uschedExec) start(rc *receiver) {
 
 func (e *uschedExec) info() map[string]string {
 	m := map[string]string{
-		"config":     fmt.Sprintf("Procs %d, CPUs %v, Quantum %v, Preempt %v", e.cfg.Procs, e.cfg.CPUs, e.cfg.Quantum, e.cfg.Preempt),
+		"config":     fmt.Sprintf("Procs %d, CPUs %v, Quantum %v, Preempt %v, Policy %v", e.cfg.Procs, e.cfg.CPUs, e.cfg.Quantum, e.cfg.Preempt, e.cfg.Policy),
 		"GOMAXPROCS": fmt.Sprint(runtime.GOMAXPROCS(0)),
 	}
 	for k, v := range preemptStats(e.rt.Stats()) {

@@ -18,10 +18,11 @@ var executorStyle = map[string]struct {
 	c     color.RGBA
 	shape draw.GlyphDrawer
 }{
-	ExecUsched:     {color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff}, draw.CircleGlyph{}},
-	ExecUschedOff:  {color.RGBA{R: 0xff, G: 0x7f, B: 0x0e, A: 0xff}, draw.TriangleGlyph{}},
-	ExecGoroutines: {color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}, draw.SquareGlyph{}},
-	ExecPool:       {color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff}, draw.CrossGlyph{}},
+	ExecUsched:      {color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff}, draw.CircleGlyph{}},
+	ExecUschedOff:   {color.RGBA{R: 0xff, G: 0x7f, B: 0x0e, A: 0xff}, draw.TriangleGlyph{}},
+	ExecCentralized: {color.RGBA{R: 0x94, G: 0x67, B: 0xbd, A: 0xff}, draw.PyramidGlyph{}},
+	ExecGoroutines:  {color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}, draw.SquareGlyph{}},
+	ExecPool:        {color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff}, draw.CrossGlyph{}},
 }
 
 // Plot draws, for each workload and variant, the p99 of short requests

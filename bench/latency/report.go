@@ -177,6 +177,7 @@ func (r *Results) WriteMarkdown(w io.Writer, cmdline string) error {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | **%s** | %s | **%s** | >= %.0fx | %s |\n",
 			strings.ToUpper(g.Workload), g.Variant, fmtP99(g.Usched), fmtP99(g.UschedOff), fmtP99(g.Goroutines), fmtRatio(float64(g.VsGoroutines)), fmtP99(g.Pool), fmtRatio(float64(g.VsPool)), g.Want, met)
 	}
+	r.writePolicies(&b)
 	disturbed := 0
 	for _, wl := range r.Config.Workloads {
 		for _, v := range r.Config.Variants {
@@ -218,6 +219,30 @@ func (r *Results) WriteMarkdown(w io.Writer, cmdline string) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writePolicies compares the Centralized executor with usched's default
+// policy (work stealing), both with preemption, at every load: the short
+// requests' p99 and the rate each served.
+func (r *Results) writePolicies(b *strings.Builder) {
+	if !slices.Contains(r.Config.Executors, ExecCentralized) || !slices.Contains(r.Config.Executors, ExecUsched) {
+		return
+	}
+	b.WriteString("\n### Policies: Centralized vs WorkStealing (both preempting)\n\n")
+	b.WriteString("Short requests' p99; the ratio is WorkStealing's p99 over Centralized's (above 1: Centralized is better).\n\n")
+	b.WriteString("| workload | variant | load | WorkStealing p99 | served/s | Centralized p99 | served/s | ratio |\n|---|---|---|---|---|---|---|---|\n")
+	for _, wl := range r.Config.Workloads {
+		for _, v := range r.Config.Variants {
+			for _, l := range r.Config.Loads {
+				ws, c := r.find(wl, v, ExecUsched, l), r.find(wl, v, ExecCentralized, l)
+				if ws == nil || c == nil {
+					continue
+				}
+				fmt.Fprintf(b, "| %s | %s | %.0f%% | %s | %.0f | %s | %.0f | **%s** |\n", strings.ToUpper(wl), v, 100*l,
+					fmtP99(p99(ws)), ws.Achieved, fmtP99(p99(c)), c.Achieved, fmtRatio(ratio(ws, c)))
+			}
+		}
+	}
 }
 
 // uschedInfo summarises what the usched executor's children reported
