@@ -270,3 +270,31 @@ func TestPolicyStats(t *testing.T) {
 		require.NoError(t, rt.Close())
 	}
 }
+
+// TestPriorityReadiedPreemptsWorse: a Critical G whose wait ends (Await,
+// readied by a goroutine) while a Batch G polls on the only P makes the
+// Batch G yield, with no watcher: the Critical G is bound to that M and
+// can run nowhere else. Without it the Batch G would spin forever.
+func TestPriorityReadiedPreemptsWorse(t *testing.T) {
+	rt := newRuntime(t, usched.Config{Procs: 1, Policy: usched.Priority, Preempt: usched.PreemptOff, MaxSpareMs: -1})
+	ch := make(chan struct{})
+	suspended := make(chan struct{})
+	started := make(chan struct{})
+	var ran atomic.Bool
+	rt.GoClass(usched.Critical, func(gp *usched.G) {
+		gp.Await(func() { close(suspended); <-ch })
+		ran.Store(true)
+	})
+	<-suspended
+	rt.GoClass(usched.Batch, func(gp *usched.G) {
+		close(started)
+		for !ran.Load() {
+			gp.Check()
+		}
+	})
+	<-started
+	close(ch)
+	waitOrHang(t, rt, &ran)
+	require.True(t, ran.Load())
+	require.NotZero(t, rt.Stats().UrgentPreempts)
+}

@@ -94,7 +94,5 @@ func (mp *M) Park(gp *g.G) {
 // Ready makes the parked gp runnable on its M. Any thread: from outside the
 // runtime it goes through the M's remote resume queue and wakes the M.
 func (mp *M) Ready(gp *g.G) {
-	owner := g.ThreadOf(gp).Sched.(*M)
-	owner.remote.Push(gp)
-	owner.unpark()
+	g.ThreadOf(gp).Sched.(*M).readyRemote(gp)
 }

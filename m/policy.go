@@ -66,6 +66,15 @@ type Policy interface {
 	GlobalQueued() int64
 }
 
+// readier is an optional method of a Policy: Readied is called after a G
+// of class c, bound to owner, was pushed on owner's resume queue by
+// another thread (the policy may ask owner's running G to yield for it).
+// Any thread. It gets the class, not the G: once pushed, the G may
+// already have run and been reused.
+type readier interface {
+	Readied(owner *M, c g.Class)
+}
+
 // PolicyKind names a built-in policy.
 type PolicyKind uint8
 

@@ -40,10 +40,11 @@ const DefaultAging = 64
 // escalated, so the wait is bounded in time too. A negative limit
 // disables aging: a worse class may then starve.
 //
-// What this policy does not do: a G readied from another thread (a wait
-// ended) is seen by its own M at that M's next scheduling point, without
-// urgency; a batch G that never polls holds its CPU until the watcher
-// escalates it, as under every policy.
+// A G readied by another thread (a wait ended) is bound to its M: if that
+// M runs a worse class, it is asked to yield the same way (Readied).
+//
+// What this policy does not do: a batch G that never polls holds its CPU
+// until the watcher escalates it, as under every policy.
 type priority struct {
 	s      *Sched
 	aging  int
@@ -143,12 +144,27 @@ func (pr *priority) urge(r int) {
 			worst, victim = x, i
 		}
 	}
-	if victim < 0 {
-		return
+	if victim >= 0 {
+		pr.flag(s.allMs[victim])
 	}
-	slot := s.allMs[victim].slot
+}
+
+// flag sets mp's preempt word for the G it runs now (a stale choice is
+// cleared by the M without a yield: the word names the G by its Seq).
+func (pr *priority) flag(mp *M) {
+	slot := mp.slot
 	if seq := slot.LoadSeq(); seq != 0 && atomic.CompareAndSwapUint64(slot.PreemptWord(), 0, seq) {
 		pr.urgent.Add(1)
+	}
+}
+
+// Readied is called when a G of class c, bound to owner, was made
+// runnable by another thread: if owner runs a worse class, it yields at
+// its next poll, since that G can run nowhere else.
+func (pr *priority) Readied(owner *M, c g.Class) {
+	r := int32(c.Rank())
+	if x := pr.ms[owner.pp.ID].running.Load(); x > r && x != idleRank {
+		pr.flag(owner)
 	}
 }
 

@@ -25,11 +25,14 @@ type Sched struct {
 	procs  int32
 	global p.Global // the shared queue of the work-stealing and centralized policies
 	pol    Policy
-	// ws is pol when pol is the work-stealing policy, else nil: the two
-	// hottest calls (Spawned, Next) test it and call it directly, since an
-	// interface call there cost the tiny-task benchmark 12% (9 ns a G).
-	ws   *workStealing
-	free p.FreePool // G descriptors exchanged between Ps
+	// ws is pol when pol is the work-stealing policy, else nil: the
+	// hottest calls (Spawned, Next, Yielded) test it and call it directly,
+	// since an interface call there cost the tiny-task benchmark 12% (9 ns
+	// a G).
+	ws *workStealing
+	// readier is pol when it wants to hear of remote wake-ups, else nil.
+	readier readier
+	free    p.FreePool // G descriptors exchanged between Ps
 
 	nspinning atomic.Int32 // Ms searching for work; see the parking essay in doc.go
 	nidle     atomic.Int32 // len(idle); readable without idleMu
@@ -144,6 +147,7 @@ func New(cfg Config) (*Sched, error) {
 		return nil, err
 	}
 	s.ws, _ = s.pol.(*workStealing)
+	s.readier, _ = s.pol.(readier)
 	s.ready.Store(true) // publishes the Ms to escalate (the watcher started first)
 	errc := make(chan error, nps)
 	s.exited.Add(nps)

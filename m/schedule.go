@@ -372,6 +372,21 @@ func (mp *M) ready(gp *g.G) {
 		mp.local.Push(gp)
 		return
 	}
-	owner.remote.Push(gp)
-	owner.unpark()
+	owner.readyRemote(gp)
+}
+
+// readyRemote makes gp, bound to mp, runnable from another thread:
+// through mp's remote resume queue, waking mp, and telling the policy if
+// it asked to hear of it.
+func (mp *M) readyRemote(gp *g.G) {
+	r := mp.s.readier
+	var c g.Class
+	if r != nil {
+		c = gp.Class() // before the push: gp may run, end and be reused at once after it
+	}
+	mp.remote.Push(gp)
+	mp.unpark()
+	if r != nil {
+		r.Readied(mp, c)
+	}
 }
