@@ -198,7 +198,7 @@ func (pr *priority) Next(mp *M, fair bool) *g.G {
 			if rr == 0 && pr.critical.Load() <= 0 {
 				continue
 			}
-			if gp := pr.stealRank(mp, rr, nil); gp != nil {
+			if gp := pr.stealRank(mp, rr, nil, false); gp != nil {
 				pr.started(pm, rr)
 				return gp
 			}
@@ -372,7 +372,7 @@ func (pr *priority) takeGlobal(mp *M, r int) *g.G {
 
 func (pr *priority) Steal(mp *M, first *p.P) *g.G {
 	for r := range g.NumClasses {
-		if gp := pr.stealRank(mp, r, first); gp != nil {
+		if gp := pr.stealRank(mp, r, first, true); gp != nil {
 			pr.started(&pr.ms[mp.pp.ID], r)
 			return gp
 		}
@@ -380,11 +380,15 @@ func (pr *priority) Steal(mp *M, first *p.P) *g.G {
 	return nil
 }
 
-// stealRank steals half of the first non-empty deque of rank r among the
-// other Ps (first, if not nil, before the rest) and returns one G.
-func (pr *priority) stealRank(mp *M, r int, first *p.P) *g.G {
+// stealRank steals from the first non-empty deque of rank r among the
+// other Ps (first, if not nil, before the rest) and returns one G: half
+// of the deque for an idle M (half, as work stealing does), a single G
+// for an M that has worse work of its own. Taking half there made two
+// Ms pass the same Critical Gs back and forth, each stealing half of what
+// the other had just stolen (4 steals per G in the classes scenario).
+func (pr *priority) stealRank(mp *M, r int, first *p.P, half bool) *g.G {
 	if first != nil {
-		if gp := pr.stealFrom(mp, first.ID, r); gp != nil {
+		if gp := pr.stealFrom(mp, first.ID, r, half); gp != nil {
 			return gp
 		}
 	}
@@ -393,19 +397,29 @@ func (pr *priority) stealRank(mp *M, r int, first *p.P) *g.G {
 		if v == mp.pp.ID || (first != nil && v == first.ID) {
 			continue
 		}
-		if gp := pr.stealFrom(mp, v, r); gp != nil {
+		if gp := pr.stealFrom(mp, v, r, half); gp != nil {
 			return gp
 		}
 	}
 	return nil
 }
 
-func (pr *priority) stealFrom(mp *M, victim, r int) *g.G {
+func (pr *priority) stealFrom(mp *M, victim, r int, half bool) *g.G {
 	src := pr.deques[victim][r]
 	if src.Empty() {
 		return nil
 	}
 	mp.pp.C.Inc(p.StealAttempts)
+	if !half {
+		gp, _ := src.Steal()
+		if gp != nil {
+			if r == 0 {
+				pr.critical.Add(-1) // it leaves the deques
+			}
+			mp.countSteal(victim, 1)
+		}
+		return gp
+	}
 	dst := pr.deques[mp.pp.ID][r]
 	if n := src.StealHalf(dst); n > 0 {
 		mp.countSteal(victim, n)
