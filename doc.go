@@ -81,10 +81,12 @@
 //     next tick) and the M takes its CPU back when the call returns.
 //   - Unhooked blocking (a raw system call, Go's own file or network I/O,
 //     a sync.Mutex, time.Sleep, a page fault): with eBPF the sched_switch
-//     reporter sees the thread block and hands off once it has stayed
-//     blocked 10 ms (Go's own short pauses, such as a GC stop-the-world,
-//     must not move work); without eBPF only the watcher's escalation
-//     notices, after two quanta.
+//     reporter sees the thread block. A thread blocked in a system call
+//     other than futex is handed off at once; one waiting in futex (Go's
+//     own parking: a GC stop-the-world, a Go channel, a sync.Mutex,
+//     time.Sleep) or in a page fault only once it has stayed blocked
+//     10 ms, since Go's own short pauses must not move work. Without eBPF
+//     only the watcher's escalation notices, after two quanta.
 //   - Each blocked G holds a thread and each hand-off a spare M:
 //     Config.MaxSpareMs bounds how many Ms can be blocked before the rest
 //     of a P's work waits. For waits that need no thread, use G.Sleep,

@@ -101,22 +101,24 @@ func (s *Sched) blocked(slot int, seq uint64) {
 		// work. (The report reaches Go 15-30 µs after the switch.)
 		return
 	}
-	if mp.slot.InSyscall() != 0 {
-		// A hooked call that blocked: hand off now, as Go's sysmon does
-		// for a P in a system call after 20 µs (the report's latency).
+	if mp.slot.InSyscall() != 0 || !goOwnWait(mp.TID()) {
+		// A hooked call, or a system call a G made unhooked (a raw read,
+		// say), that blocked: hand off now, as Go's sysmon does for a P
+		// in a system call after 20 µs (the report's latency).
 		if s.handOff(slot, seq, false) {
 			s.blockHandoffs.Add(1)
 		}
 		return
 	}
-	// Unhooked: most such blocks are Go's own (a stop-the-world for the
-	// GC, a runtime lock, a locked goroutine waiting for Go to hand it
-	// back its thread) and end within a few ms. Handing those off
-	// thrashed the spares (measured: 220 hand-offs a second on a tiny-task
-	// run, 14% slower; with a 200 µs grace, GC pauses of Fib still made
-	// 6 a run, 40% slower; with 1 ms, 17 in a 10M-G tiny-task run, 30-45%
-	// slower), so wait out blockGrace from the switch-out first. Hooked
-	// calls are the way to get the hand-off at once.
+	// Blocked in futex or in no system call: most such blocks are Go's
+	// own (a stop-the-world for the GC, a runtime lock, a locked
+	// goroutine waiting for Go to hand it back its thread) and end within
+	// a few ms. Handing those off thrashed the spares (measured: 220
+	// hand-offs a second on a tiny-task run, 14% slower; with a 200 µs
+	// grace, GC pauses of Fib still made 6 a run, 40% slower; with 1 ms,
+	// 17 in a 10M-G tiny-task run, 30-45% slower), so wait out blockGrace
+	// from the switch-out first. A G that waits on a Go channel directly
+	// gets the grace too: G.Await is the way to wait without blocking.
 	out := mp.slot.SwitchedOutAt()
 	wait := blockGrace - time.Duration(monotonicNS()-int64(out))
 	if wait <= 0 {
@@ -136,8 +138,9 @@ func (s *Sched) blocked(slot int, seq uint64) {
 	})
 }
 
-// blockGrace is how long an M must stay blocked outside a hooked call
-// before its work is handed off: 10 ms, the longest Go's sysmon lets a P
+// blockGrace is how long an M must stay blocked in futex (or in no system
+// call) outside a hooked call before its work is handed off: 10 ms, the
+// longest Go's sysmon lets a P
 // sit in a system call. 1 ms still caught Go's own pauses under load
 // (TinyTasks with preemption on: 118 ns against 82 ns off; with 10 ms,
 // within 2%).
