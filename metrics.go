@@ -116,6 +116,7 @@ var metricDescs = []metricDesc{
 	{name: "/usched/preempt/block-handoffs:handoffs", kind: MetricCounter, help: "Ms handed off because the sched_switch reporter saw them block", whole: func(st *Stats) float64 { return u(st.Preemption.BlockHandoffs) }},
 	{name: "/usched/preempt/foreign-preempts:events", kind: MetricCounter, help: "Ms preempted by another process's thread", whole: func(st *Stats) float64 { return u(st.Preemption.ForeignPreempts) }},
 	{name: "/usched/preempt/lost-switch-events:events", kind: MetricCounter, help: "sched_switch reports the ring buffer dropped", whole: func(st *Stats) float64 { return u(st.Preemption.LostSwitchEvents) }},
+	{name: "/usched/policy/urgent-yields:requests", kind: MetricCounter, help: "Ms the Priority policy asked to yield for a better class", whole: func(st *Stats) float64 { return u(st.UrgentPreempts) }},
 }
 
 func latencyQuantile(q float64) func(*Stats) float64 {
@@ -179,12 +180,13 @@ func latencyQuantile(q float64) func(*Stats) float64 {
 //	/usched/preempt/block-handoffs:handoffs     Preemption.BlockHandoffs
 //	/usched/preempt/foreign-preempts:events     Preemption.ForeignPreempts
 //	/usched/preempt/lost-switch-events:events   Preemption.LostSwitchEvents
+//	/usched/policy/urgent-yields:requests       UrgentPreempts
 //
 // Not numbers, or not one number, and so left to Stats: the steal matrix
 // (its row and column sums are /usched/steals/out:gs and /usched/steals:gs
 // per P; MetricsHandler exports its cells), the latency histogram's
-// buckets, each P's CPU and thread ID, and the Preemption strings
-// (MetricsHandler exports the CPU, the thread ID, Mode and
+// buckets, each P's CPU and thread ID, the Policy name and the Preemption
+// strings (MetricsHandler exports the CPU, the thread ID, Mode and
 // BlockDetection as labels of info metrics).
 //
 // The list only grows: a name, once published, keeps its meaning.

@@ -25,12 +25,13 @@ const promContentType = "text/plain; version=0.0.4; charset=utf-8"
 // usched_steals_gs_total and /usched/sched/latency/p99:seconds
 // usched_sched_latency_p99_seconds. A per-P metric has one series per P,
 // labelled p="0", p="1"... (spare Ps count on from the last P), and no
-// series for the total: sum them. Three more families carry what is not a
+// series for the total: sum them. Four more families carry what is not a
 // single number:
 //
 //	usched_steals_matrix_gs_total{victim="0",thief="1"}  StealMatrix[0][1]
 //	usched_p_info{p="0",cpu="0",tid="1234"} 1             each P's CPU and M thread
 //	usched_preempt_info{mode="sysmon",block_detection="watcher"} 1
+//	usched_policy_info{policy="work-stealing"} 1
 //
 // Reading Stats costs the Ms nothing, so a scrape does not slow the
 // runtime; it allocates a few kilobytes per P.
@@ -100,6 +101,8 @@ func writePrometheus(w io.Writer, st Stats) error {
 	}
 	family("usched_preempt_info", "gauge", "the preemption watcher (mode) and how blocked Ms are seen (block_detection), as labels; the value is 1")
 	sample("usched_preempt_info", []string{"mode", st.Preemption.Mode, "block_detection", st.Preemption.BlockDetection}, 1)
+	family("usched_policy_info", "gauge", "the scheduling policy (policy), as a label; the value is 1")
+	sample("usched_policy_info", []string{"policy", st.Policy}, 1)
 	return bw.Flush()
 }
 

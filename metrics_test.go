@@ -256,6 +256,7 @@ func TestMetricsHandler(t *testing.T) {
 	want(2, "usched_procs_ps")
 	want(st.SchedLatency.Quantile(0.99).Seconds(), "usched_sched_latency_p99_seconds")
 	want(1, "usched_preempt_info", "mode", st.Preemption.Mode, "block_detection", st.Preemption.BlockDetection)
+	want(1, "usched_policy_info", "policy", st.Policy)
 	if _, ok := get("usched_gs_run_total"); ok {
 		t.Error("a per-P metric has an unlabelled series: sum() would count it twice")
 	}
@@ -272,8 +273,8 @@ func TestMetricsHandler(t *testing.T) {
 	}
 
 	// Every metric of Metrics has a family of its own.
-	if len(types) != len(st.Metrics())+3 {
-		t.Errorf("%d families, want %d (one per metric, the matrix and two info families)", len(types), len(st.Metrics())+3)
+	if len(types) != len(st.Metrics())+4 {
+		t.Errorf("%d families, want %d (one per metric, the matrix and three info families)", len(types), len(st.Metrics())+4)
 	}
 	for name, typ := range types {
 		if (typ == "counter") != strings.HasSuffix(name, "_total") {
@@ -316,7 +317,7 @@ func TestMetricsPromNamesUnique(t *testing.T) {
 	rec := httptest.NewRecorder()
 	usched.MetricsHandler(rt).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
 	_, types := parseProm(t, rec.Body) // parseProm fails a family seen twice
-	if len(types) != len(rt.Stats().Metrics())+3 {
-		t.Errorf("%d families for %d metrics and 3 extra families: two metrics share a name", len(types), len(rt.Stats().Metrics()))
+	if len(types) != len(rt.Stats().Metrics())+4 {
+		t.Errorf("%d families for %d metrics and 4 extra families: two metrics share a name", len(types), len(rt.Stats().Metrics()))
 	}
 }
