@@ -49,8 +49,26 @@ func BenchmarkHookOverhead(b *testing.B) {
 // child running on a spare M. p50/p99 in µs. With sysmon the hand-off
 // waits for the watcher's next tick (a quantum); with eBPF the
 // sched_switch reporter sees the thread block.
+//
+// ebpf-unhooked: the G blocks in a raw nanosleep (golang.org/x/sys/unix,
+// no hook): only the sched_switch reporter can see it.
 func BenchmarkHandoff(b *testing.B) {
-	for _, pm := range preemptModes {
+	hooked := func(gp *usched.G) { usched.Nanosleep(gp, 2*time.Millisecond) }
+	unhooked := func(*usched.G) {
+		ts := unix.NsecToTimespec((2 * time.Millisecond).Nanoseconds())
+		for unix.Nanosleep(&ts, &ts) == unix.EINTR {
+		}
+	}
+	cases := []struct {
+		name  string
+		mode  usched.PreemptMode
+		block func(*usched.G)
+	}{
+		{"ebpf", usched.PreemptEBPF, hooked},
+		{"sysmon", usched.PreemptSysmon, hooked},
+		{"ebpf-unhooked", usched.PreemptEBPF, unhooked},
+	}
+	for _, pm := range cases {
 		b.Run(pm.name, func(b *testing.B) {
 			rt, err := usched.New(usched.Config{Procs: 1, CPUs: []int{0}, Preempt: pm.mode, Quantum: 100 * time.Microsecond})
 			if errors.Is(err, usched.ErrNotSupported) {
@@ -67,7 +85,7 @@ func BenchmarkHandoff(b *testing.B) {
 				rt.Go(func(gp *usched.G) {
 					gp.Go(func(*usched.G) { t1.Store(nanotime()) })
 					t0.Store(nanotime())
-					usched.Nanosleep(gp, 2*time.Millisecond)
+					pm.block(gp)
 				})
 				if err := rt.Wait(); err != nil {
 					b.Fatal(err)
