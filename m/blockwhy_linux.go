@@ -17,14 +17,22 @@ import (
 // blockGrace). A G blocked on a Go channel or a sync.Mutex directly also
 // waits in futex, and so gets the grace too.
 func goOwnWait(tid int) bool {
+	nr := sysnr(tid)
+	return nr < 0 || nr == unix.SYS_FUTEX
+}
+
+// sysnr returns the number of the system call thread tid is blocked in,
+// -1 if it is blocked in none (a page fault), or -2 if it runs or cannot
+// be read.
+func sysnr(tid int) int {
 	b, err := os.ReadFile("/proc/self/task/" + strconv.Itoa(tid) + "/syscall")
 	if err != nil {
-		return true
+		return -2
 	}
 	f, _, _ := bytes.Cut(bytes.TrimSpace(b), []byte(" "))
 	nr, err := strconv.Atoi(string(f))
 	if err != nil {
-		return true // "running": it is no longer blocked
+		return -2 // "running": it is no longer blocked
 	}
-	return nr < 0 || nr == unix.SYS_FUTEX
+	return nr
 }
