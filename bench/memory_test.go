@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"iter"
 	"os"
 	"os/exec"
 	"runtime"
@@ -28,10 +29,12 @@ var gmemKinds = []struct{ kind, unit string }{
 	{"unstarted", "B/unstarted-G"},
 	{"suspended", "B/suspended-G"},
 	{"parked", "B/parked-goroutine"},
+	{"pull", "B/suspended-iter.Pull"},
 }
 
-// BenchmarkGMemory reports the memory one unstarted G, one suspended G and
-// one goroutine parked on a channel cost, each as a metric in bytes.
+// BenchmarkGMemory reports the memory one unstarted G, one suspended G, one
+// goroutine parked on a channel and one bare iter.Pull coroutine suspended
+// in a yield cost, each as a metric in bytes.
 // B/unstarted-G is measured on a fresh runtime, so it includes the growth of
 // the P's deque ring to hold gmemN Gs (8 bytes a slot, the ring's size a
 // power of two: 131072 slots, about 10.5 bytes per G here) beside the
@@ -123,6 +126,8 @@ func TestGMemoryChild(t *testing.T) {
 		per = measureSuspended(t)
 	case "parked":
 		per = measureParked(t)
+	case "pull":
+		per = measurePull()
 	default:
 		t.Fatalf("unknown kind %q", kind)
 	}
@@ -258,6 +263,25 @@ func measureParked(t *testing.T) float64 {
 	after := memInUse()
 	close(parkCh)
 	parkDone.Wait()
+	return (float64(after) - float64(before)) / gmemN
+}
+
+// measurePull: gmemN bare iter.Pull coroutines, each suspended in its
+// first yield. It is the floor for a suspended G: DESIGN.md makes every G
+// stack an iter.Pull coroutine (no runtime.newcoro through linkname), and
+// this is what one costs before usched adds anything.
+func measurePull() float64 {
+	nexts := make([]func() (struct{}, bool), 0, gmemN)
+	before := memInUse()
+	for range gmemN {
+		next, _ := iter.Pull(func(yield func(struct{}) bool) { yield(struct{}{}) })
+		next() // runs to its first yield and stays there
+		nexts = append(nexts, next)
+	}
+	after := memInUse()
+	for _, next := range nexts {
+		next() // lets each return, so that its goroutine ends
+	}
 	return (float64(after) - float64(before)) / gmemN
 }
 
