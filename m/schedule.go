@@ -69,15 +69,17 @@ func (mp *M) findRunnable() *g.G {
 			// The M it served is back: leave at once rather than compete
 			// with it for the CPU while work remains. Gs left on this
 			// spare's P are stolen by the others (wakep).
-			mp.retire()
-			// It may have been the spinning M that made a submitter skip
-			// its wakep (nspinning != 0): as Go's spinning M does when it
-			// stops, look at every queue once more and hand the search on.
-			if s.anyWork(mp) {
-				s.wakep()
-			}
-			if !mp.sparePark() {
-				return nil
+			if mp.retire() {
+				// It may have been the spinning M that made a submitter
+				// skip its wakep (nspinning != 0): as Go's spinning M does
+				// when it stops, look at every queue once more and hand
+				// the search on.
+				if s.anyWork(mp) {
+					s.wakep()
+				}
+				if !mp.sparePark() {
+					return nil
+				}
 			}
 		}
 		mp.tick++
