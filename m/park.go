@@ -71,6 +71,7 @@ func (mp *M) parkM() {
 	}
 	mp.park.Store(0)
 	mp.unidle()
+	s.watcher.Kick() // a sysmon that backed off while every M was idle samples again
 }
 
 // unidle takes mp off the idle list if a waker has not already done so

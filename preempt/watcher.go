@@ -225,6 +225,16 @@ func (w *Watcher) Totals() (ticks, flags, signals, sigFails uint64) {
 	return
 }
 
+// Kick tells the watcher that an M is about to run Gs after being idle:
+// a sysmon backed off to its long idle sleep wakes and samples every
+// quantum again. One load unless the sysmon is backed off; nothing for
+// the eBPF watcher, whose ticks follow each M's own CPU time. Any thread.
+func (w *Watcher) Kick() {
+	if w.sysmon != nil {
+		w.sysmon.kickIfIdle()
+	}
+}
+
 // Close stops the watcher and releases the table. The Ms must have stopped.
 func (w *Watcher) Close() error {
 	w.closeOnce.Do(func() {
