@@ -1,6 +1,7 @@
 package m
 
 import (
+	"math"
 	"sync/atomic"
 
 	"github.com/usched/usched/g"
@@ -73,6 +74,9 @@ type prioM struct {
 	running atomic.Int32
 	_       [64]byte
 }
+
+// batchStealMax bounds what an idle M steals from a Batch deque at once.
+const batchStealMax = 32
 
 // idleRank marks an M that runs no G.
 const idleRank = g.NumClasses
@@ -421,7 +425,14 @@ func (pr *priority) stealFrom(mp *M, victim, r int, half bool) *g.G {
 		return gp
 	}
 	dst := pr.deques[mp.pp.ID][r]
-	if n := src.StealHalf(dst); n > 0 {
+	max := math.MaxInt
+	if r == g.NumClasses-1 {
+		// Batch Gs pile up by hundreds while better classes run; two Ms
+		// that ran out of better work took halves of each other's pile
+		// in turn (1.5M moves for 1M Gs in the classes scenario).
+		max = batchStealMax
+	}
+	if n := src.StealHalfMax(dst, max); n > 0 {
 		mp.countSteal(victim, n)
 		return pr.pop(mp.pp.ID, r)
 	}

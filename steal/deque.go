@@ -1,6 +1,7 @@
 package steal
 
 import (
+	"math"
 	"math/bits"
 	"sync/atomic"
 )
@@ -197,12 +198,19 @@ func (d *Deque[T]) Steal() (x *T, retry bool) {
 // order, PopBottom sees the newest first. It stops at the first empty
 // observation and after a few lost races.
 func (d *Deque[T]) StealHalf(dst *Deque[T]) (n int) {
+	return d.StealHalfMax(dst, math.MaxInt)
+}
+
+// StealHalfMax is StealHalf taking at most max items: for a deque that can
+// hold a large pile of work that two thieves would otherwise pass back and
+// forth in halves.
+func (d *Deque[T]) StealHalfMax(dst *Deque[T], max int) (n int) {
 	if dst == d {
 		panic("steal: StealHalf into the source deque")
 	}
 	t := d.top.Load()
 	b := d.bottom.Load()
-	want := (b - t + 1) / 2 // ceil; <= 0 when d looked empty
+	want := min((b-t+1)/2, int64(max)) // ceil; <= 0 when d looked empty
 	losses := 0
 	for int64(n) < want {
 		x, retry := d.Steal()

@@ -218,6 +218,27 @@ func TestStealHalf(t *testing.T) {
 
 // TestStealHalfAppends checks that stolen items go below what dst already
 // holds, newest at dst's bottom.
+// TestStealHalfMax: the bound caps a large steal and leaves a small one
+// at half; the oldest items move, in order.
+func TestStealHalfMax(t *testing.T) {
+	ps := items(100)
+	for _, tc := range []struct{ items, max, want int }{
+		{100, 10, 10}, {100, 50, 50}, {100, 1000, 50}, {7, 2, 2}, {7, 10, 4}, {0, 5, 0}, {5, 0, 0},
+	} {
+		src := steal.NewDeque[int](0)
+		dst := steal.NewDeque[int](0)
+		for _, p := range ps[:tc.items] {
+			src.PushBottom(p)
+		}
+		require.Equal(t, tc.want, src.StealHalfMax(dst, tc.max), "%d items, max %d", tc.items, tc.max)
+		require.Equal(t, tc.want, dst.Len())
+		require.Equal(t, tc.items-tc.want, src.Len())
+		for want := range tc.want {
+			require.Equal(t, want, *dst.PopTop(), "%d items, max %d: order", tc.items, tc.max)
+		}
+	}
+}
+
 func TestStealHalfAppends(t *testing.T) {
 	ps := items(20)
 	src := steal.NewDeque[int](0)
