@@ -1,8 +1,6 @@
 package m
 
 import (
-	"sync/atomic"
-
 	"github.com/usched/usched/g"
 	"github.com/usched/usched/p"
 )
@@ -28,9 +26,8 @@ import (
 // waiter suspends at every join, and fork-join trees run 10-30x slower
 // than under work stealing (the fib and uts stress scenarios).
 type centralized struct {
-	s        *Sched
-	arrivals atomic.Uint64 // Gs ever put in s.global (counted before the put)
-	ms       []centM       // per M (index == its P's ID)
+	s  *Sched
+	ms []centM // per M (index == its P's ID)
 }
 
 // centM is one M's bound FIFO: its suspended Gs waiting for their turn.
@@ -53,8 +50,10 @@ func newCentralized(s *Sched) *centralized {
 
 func (*centralized) Name() string { return "centralized" }
 
+// The FIFO's own counts are the marks: global.Pushed is the arrivals so
+// far, global.Popped the departures (a G is counted as pushed before its
+// push completes, so a mark never takes a G not yet queued for gone).
 func (c *centralized) put(gp *g.G) {
-	c.arrivals.Add(1) // before the put: a mark never counts a G not yet queued as departed
 	c.s.global.Put(gp)
 	c.s.wakep()
 }
@@ -63,20 +62,13 @@ func (c *centralized) Spawned(_ *M, _, gp *g.G) { c.put(gp) }
 func (c *centralized) Submitted(gp *g.G)        { c.put(gp) }
 
 func (c *centralized) Yielded(mp *M, gp *g.G, _ bool) {
-	c.ms[mp.pp.ID].push(gp, c.arrivals.Load())
-}
-
-// departed is the number of Gs taken from the global FIFO so far. A put
-// in progress (counted in arrivals, not yet in the queue's length) makes
-// it run ahead by one: a bound G may then go one G early.
-func (c *centralized) departed() uint64 {
-	return c.arrivals.Load() - uint64(max(c.s.global.Len(), 0))
+	c.ms[mp.pp.ID].push(gp, c.s.global.Pushed())
 }
 
 func (c *centralized) Next(mp *M, _ bool) *g.G {
 	cm := &c.ms[mp.pp.ID]
 	c.drain(mp, cm)
-	if t := cm.peek(); t != nil && (c.departed() >= t.mark || c.s.global.Len() == 0) {
+	if t := cm.peek(); t != nil && (c.s.global.Popped() >= t.mark || c.s.global.Len() == 0) {
 		return cm.pop(mp)
 	}
 	if gp := mp.takeGlobalOne(&c.s.global); gp != nil {
@@ -95,11 +87,7 @@ func (c *centralized) Next(mp *M, _ bool) *g.G {
 
 // drain moves Gs readied on mp into its bound FIFO, marked now.
 func (c *centralized) drain(mp *M, cm *centM) {
-	if mp.local.Len() == 0 && mp.remote.Idle() {
-		return
-	}
-	mark := c.arrivals.Load()
-	mp.drainResume(func(gp *g.G) { cm.push(gp, mark) })
+	mp.drainResume(func(gp *g.G) { cm.push(gp, c.s.global.Pushed()) })
 }
 
 // Steal has nothing to steal: no P holds Gs of its own.

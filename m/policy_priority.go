@@ -181,9 +181,7 @@ func (pr *priority) Yielded(mp *M, gp *g.G, _ bool) {
 
 func (pr *priority) Next(mp *M, fair bool) *g.G {
 	pm := &pr.ms[mp.pp.ID]
-	if mp.local.Len() > 0 || !mp.remote.Idle() {
-		mp.drainResume(pm.putResume)
-	}
+	mp.drainResume(pm.putResume)
 	best := pr.bestRank(mp, pm)
 	if best == idleRank {
 		mp.idleChores()
@@ -358,20 +356,8 @@ func (pr *priority) popOldest(pid, r int) *g.G {
 // takeGlobal takes a fair share of the global queue of rank r, as
 // workStealing.takeGlobal does: one G to run, the rest into mp's deque.
 func (pr *priority) takeGlobal(mp *M, r int) *g.G {
-	q := &pr.global[r]
-	n := q.Len()
-	if n == 0 {
-		return nil
-	}
-	max := min(int(n/int64(pr.s.procs)+1), globalBatchMax)
-	gp, taken := q.Get(max, mp.spillGlobal)
-	for i := mp.nbatch - 1; i >= 0; i-- {
-		pr.push(mp.pp.ID, r, mp.batch[i])
-		mp.batch[i] = nil
-	}
-	mp.nbatch = 0
-	mp.pp.C.Add(p.GlobalPops, uint64(taken))
-	return gp
+	pid := mp.pp.ID
+	return mp.takeGlobalBatch(&pr.global[r], func(gp *g.G) { pr.push(pid, r, gp) })
 }
 
 func (pr *priority) Steal(mp *M, first *p.P) *g.G {
@@ -391,21 +377,7 @@ func (pr *priority) Steal(mp *M, first *p.P) *g.G {
 // Ms pass the same Critical Gs back and forth, each stealing half of what
 // the other had just stolen (4 steals per G in the classes scenario).
 func (pr *priority) stealRank(mp *M, r int, first *p.P, half bool) *g.G {
-	if first != nil {
-		if gp := pr.stealFrom(mp, first.ID, r, half); gp != nil {
-			return gp
-		}
-	}
-	for e := mp.order.Start(mp.rnd.Uint32()); !e.Done(); e.Next() {
-		v := int(e.Position())
-		if v == mp.pp.ID || (first != nil && v == first.ID) {
-			continue
-		}
-		if gp := pr.stealFrom(mp, v, r, half); gp != nil {
-			return gp
-		}
-	}
-	return nil
+	return mp.eachVictim(first, func(victim *p.P) *g.G { return pr.stealFrom(mp, victim.ID, r, half) })
 }
 
 func (pr *priority) stealFrom(mp *M, victim, r int, half bool) *g.G {

@@ -91,21 +91,7 @@ func (ws *workStealing) Next(mp *M, fair bool) *g.G {
 }
 
 func (ws *workStealing) Steal(mp *M, first *p.P) *g.G {
-	if first != nil {
-		if gp := ws.stealOne(mp, first); gp != nil {
-			return gp
-		}
-	}
-	for e := mp.order.Start(mp.rnd.Uint32()); !e.Done(); e.Next() {
-		victim := ws.s.ps[e.Position()]
-		if victim == mp.pp || victim == first {
-			continue
-		}
-		if gp := ws.stealOne(mp, victim); gp != nil {
-			return gp
-		}
-	}
-	return nil
+	return mp.eachVictim(first, func(victim *p.P) *g.G { return ws.stealOne(mp, victim) })
 }
 
 // stealOne steals half of victim's queue and returns one of the Gs.
@@ -154,28 +140,7 @@ func (ws *workStealing) overflow(mp *M) {
 	mp.overflowTo(&ws.s.global, mp.pp.RunqTake)
 }
 
-// takeGlobal takes a batch from the global queue: one G to run, the rest
-// into the local deque, a fair share (len/procs+1) as Go's globrunqget.
+// takeGlobal takes a fair share of the global queue into the deque.
 func (ws *workStealing) takeGlobal(mp *M) *g.G {
-	s := ws.s
-	n := s.global.Len()
-	if n == 0 {
-		return nil
-	}
-	max := int(n/int64(s.procs) + 1)
-	if max > globalBatchMax {
-		max = globalBatchMax
-	}
-	// The batch goes into the deque newest first, so that the owner's
-	// LIFO pops run it oldest first: submissions from outside are
-	// requests, served in arrival order (a LIFO batch made the oldest
-	// request of a burst wait for all the others).
-	gp, taken := s.global.Get(max, mp.spillGlobal)
-	for i := mp.nbatch - 1; i >= 0; i-- {
-		mp.pp.RunqPush(mp.batch[i])
-		mp.batch[i] = nil
-	}
-	mp.nbatch = 0
-	mp.pp.C.Add(p.GlobalPops, uint64(taken))
-	return gp
+	return mp.takeGlobalBatch(&ws.s.global, mp.pp.RunqPush)
 }

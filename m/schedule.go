@@ -159,8 +159,12 @@ func (mp *M) takeResume() *g.G {
 }
 
 // drainResume passes every G of mp's resume queues to put, oldest first
-// (for policies that keep their own order of resumed Gs).
+// (for policies that keep their own order of resumed Gs). Two loads when
+// both are empty, the usual case.
 func (mp *M) drainResume(put func(*g.G)) {
+	if mp.local.Len() == 0 && mp.remote.Idle() {
+		return
+	}
 	for gp := mp.remote.Pop(); gp != nil; gp = mp.remote.Pop() {
 		mp.local.Push(gp)
 	}
@@ -214,10 +218,52 @@ func (mp *M) takeGlobalOne(q *p.Global) *g.G {
 	return gp
 }
 
-// spillGlobal collects one G of a global batch (see workStealing.takeGlobal).
+// takeGlobalBatch takes a fair share of q (len/procs+1, as Go's
+// globrunqget, at most globalBatchMax): one G to run, and the rest passed
+// to push newest first, so that an owner's LIFO pops run them oldest
+// first: submissions from outside are requests, served in arrival order
+// (a LIFO batch made the oldest request of a burst wait for all the
+// others).
+func (mp *M) takeGlobalBatch(q *p.Global, push func(*g.G)) *g.G {
+	n := q.Len()
+	if n == 0 {
+		return nil
+	}
+	max := min(int(n/int64(mp.s.procs)+1), globalBatchMax)
+	gp, taken := q.Get(max, mp.spillGlobal)
+	for i := mp.nbatch - 1; i >= 0; i-- {
+		push(mp.batch[i])
+		mp.batch[i] = nil
+	}
+	mp.nbatch = 0
+	mp.pp.C.Add(p.GlobalPops, uint64(taken))
+	return gp
+}
+
+// spillGlobal collects one G of a global batch (see takeGlobalBatch).
 func (mp *M) spillGlobal(gp *g.G) {
 	mp.batch[mp.nbatch] = gp
 	mp.nbatch++
+}
+
+// eachVictim calls try with every other P, first (if not nil) before the
+// rest in random order, until try returns a G, and returns it.
+func (mp *M) eachVictim(first *p.P, try func(*p.P) *g.G) *g.G {
+	if first != nil {
+		if gp := try(first); gp != nil {
+			return gp
+		}
+	}
+	for e := mp.order.Start(mp.rnd.Uint32()); !e.Done(); e.Next() {
+		victim := mp.s.ps[e.Position()]
+		if victim == mp.pp || victim == first {
+			continue
+		}
+		if gp := try(victim); gp != nil {
+			return gp
+		}
+	}
+	return nil
 }
 
 // stealWork makes passes over the other Ps (the policy's Steal), for up
