@@ -111,46 +111,32 @@ func BenchmarkBlockingMix(b *testing.B) {
 	work := calibrateSpin(5 * time.Microsecond)
 	var sink atomic.Uint64
 	blocks := func(i int) bool { return i%10 == 0 }
-	b.Run("usched-sleep", func(b *testing.B) {
-		rt := newRuntime(b, usched.Config{})
-		b.ResetTimer()
-		for range b.N {
-			rt.Go(func(gp *usched.G) {
-				for i := range tasks {
-					gp.Go(func(gp *usched.G) {
-						if blocks(i) {
-							gp.Sleep(100 * time.Microsecond)
-						} else {
-							sink.Add(spin(work))
-						}
-					})
+	uschedMix := func(cfg usched.Config, block func(*usched.G)) func(*testing.B) {
+		return func(b *testing.B) {
+			rt := newRuntime(b, cfg)
+			b.ResetTimer()
+			for range b.N {
+				rt.Go(func(gp *usched.G) {
+					for i := range tasks {
+						gp.Go(func(gp *usched.G) {
+							if blocks(i) {
+								block(gp)
+							} else {
+								sink.Add(spin(work))
+							}
+						})
+					}
+				})
+				if err := rt.Wait(); err != nil {
+					b.Fatal(err)
 				}
-			})
-			if err := rt.Wait(); err != nil {
-				b.Fatal(err)
 			}
 		}
-	})
-	b.Run("usched-hooked", func(b *testing.B) {
-		rt := newRuntime(b, usched.Config{MaxSpareMs: 128})
-		b.ResetTimer()
-		for range b.N {
-			rt.Go(func(gp *usched.G) {
-				for i := range tasks {
-					gp.Go(func(gp *usched.G) {
-						if blocks(i) {
-							usched.Nanosleep(gp, 100*time.Microsecond)
-						} else {
-							sink.Add(spin(work))
-						}
-					})
-				}
-			})
-			if err := rt.Wait(); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
+	}
+	b.Run("usched-sleep", uschedMix(usched.Config{}, func(gp *usched.G) { gp.Sleep(100 * time.Microsecond) }))
+	b.Run("usched-hooked", uschedMix(usched.Config{MaxSpareMs: 128}, func(gp *usched.G) {
+		usched.Nanosleep(gp, 100*time.Microsecond)
+	}))
 	b.Run("goroutines", func(b *testing.B) {
 		for range b.N {
 			var wg sync.WaitGroup

@@ -10,7 +10,8 @@ import (
 	"testing"
 )
 
-// runCmdIn runs the built command with args in dir.
+// runCmdIn runs the built command with args in dir ("": the current
+// directory) and returns its stdout, stderr and exit status.
 func runCmdIn(t *testing.T, dir string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	cmd := exec.Command(uschedBin, args...)
