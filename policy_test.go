@@ -182,31 +182,6 @@ func indexOf(s []string, x string) int {
 	return -1
 }
 
-// TestPriorityStealsWithinClass: the children of one G of each class,
-// queued on its P, are stolen by the other P (the stolen counters move
-// while that class runs).
-func TestPriorityStealsWithinClass(t *testing.T) {
-	rt := newRuntime(t, usched.Config{Procs: 2, Policy: usched.Priority})
-	for _, c := range []usched.Class{usched.Critical, usched.Normal, usched.Batch} {
-		before := rt.Stats().Total().StolenGs
-		var ran [2]atomic.Bool
-		rt.GoClass(c, func(gp *usched.G) {
-			var grp usched.Group
-			for range 200 {
-				grp.Go(gp, func(gp *usched.G) {
-					require.Equal(t, c, gp.Class())
-					spin(gp, 20*time.Microsecond)
-				})
-			}
-			require.NoError(t, grp.Wait(gp))
-			ran[0].Store(true)
-		})
-		waitOrHang(t, rt)
-		require.True(t, ran[0].Load())
-		require.Greater(t, rt.Stats().Total().StolenGs, before, "no %v G was stolen", c)
-	}
-}
-
 // spin busy-works for about d, polling.
 func spin(gp *usched.G, d time.Duration) {
 	for end := time.Now().Add(d); time.Now().Before(end); {
