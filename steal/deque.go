@@ -17,7 +17,8 @@ const maxStealHalfLosses = 4
 // Deque is a growable Chase-Lev work-stealing deque of *T. The zero value is
 // NOT usable; use NewDeque.
 //
-// One goroutine, the owner, calls PushBottom, PopBottom and PopTop; any
+// One goroutine, the owner, calls PushBottom, PopBottom, PopTop and
+// PopTopN; any
 // goroutine may call Steal, Len and Empty, and StealHalf (see its doc).
 // Every pushed item is returned exactly once. See the package doc for the
 // protocol and its memory-ordering argument.
@@ -26,8 +27,9 @@ const maxStealHalfLosses = 4
 // slot until a later push reuses the slot, so up to a ring's worth of
 // stale items stay reachable. Slots are not cleared on take: thieves must
 // not write slots (the owner may already have reused one), and clearing on
-// the owner's pops costs an XCHG on amd64 (measured: about 6 ns on a 30 ns
-// push/pop pair). Items should therefore be small descriptors that drop
+// the owner's pops cost an XCHG on amd64 when slots were atomic (measured:
+// about 6 ns on a 30 ns push/pop pair; slots are plain now outside race
+// builds, see slot_norace.go, and this was not measured again). Items should therefore be small descriptors that drop
 // their payload when done (a finished G drops its closure), not the
 // payload itself.
 type Deque[T any] struct {
@@ -54,12 +56,12 @@ type Deque[T any] struct {
 // ring is a power-of-two circular array of slots. Its size never changes;
 // growth replaces the whole ring.
 type ring[T any] struct {
-	mask  int64               // len(slots)-1
-	slots []atomic.Pointer[T] // atomic because thieves read slots racily by design
+	mask  int64     // len(slots)-1
+	slots []slot[T] // plain or atomic by build: see slot_norace.go
 }
 
 func newRing[T any](size int) *ring[T] {
-	return &ring[T]{mask: int64(size - 1), slots: make([]atomic.Pointer[T], size)}
+	return &ring[T]{mask: int64(size - 1), slots: make([]slot[T], size)}
 }
 
 // NewDeque returns an empty deque whose ring holds capacity items before it
@@ -87,7 +89,7 @@ func (d *Deque[T]) PushBottom(x *T) {
 	if b-t > r.mask {
 		r = d.grow(r, t, b)
 	}
-	r.slots[b&r.mask].Store(x) // published by the bottom store below
+	r.slots[b&r.mask].store(x) // published by the bottom store below
 	d.bottom.Store(b + 1)      // release: a thief that loads bottom > b sees slot b (and a grown ring)
 }
 
@@ -100,7 +102,7 @@ func (d *Deque[T]) grow(r *ring[T], t, b int64) *ring[T] {
 	for i := t; i < b; i++ {
 		// Thieves may take some of these meanwhile; copying a taken item is
 		// harmless, as only indices >= top are ever returned.
-		nr.slots[i&nr.mask].Store(r.slots[i&r.mask].Load())
+		nr.slots[i&nr.mask].store(r.slots[i&r.mask].load())
 	}
 	// Before the bottom.Store in PushBottom: a thief that sees the new
 	// bottom also sees this ring. The old ring is left to the GC; see
@@ -127,7 +129,7 @@ func (d *Deque[T]) PopBottom() *T {
 		d.bottom.Store(b + 1)
 		return nil
 	}
-	x := r.slots[b&r.mask].Load() // ours unless t == b, where the CAS below decides
+	x := r.slots[b&r.mask].load() // ours unless t == b, where the CAS below decides
 	if t == b {
 		// Last item: thieves may be claiming it through top. The CAS decides.
 		if !d.top.CompareAndSwap(t, t+1) {
@@ -153,10 +155,42 @@ func (d *Deque[T]) PopTop() *T {
 			return nil
 		}
 		r := d.ring.Load() // own last store
-		x := r.slots[t&r.mask].Load()
+		x := r.slots[t&r.mask].load()
 		if d.top.CompareAndSwap(t, t+1) { // linearizes the take against thieves
 			return x
 		}
+	}
+}
+
+// PopTopN removes up to max of the oldest items with one CAS on top and
+// passes them to fn, oldest first; it returns how many it removed. Owner
+// only; fn must not push to d. It is how the owner moves a batch out of an
+// overlong deque: PopTop in a loop costs one CAS per item.
+//
+// One CAS for a batch is sound here, unlike in a thief (see the package
+// doc, design 3), because the taker is the owner: bottom cannot move while
+// it runs, so the items in [t, t+k) with t+k <= bottom can only be lost to
+// thieves, and every thief claims an index by moving top, which makes the
+// CAS from t fail. A failed CAS means thieves made progress; retry with the
+// new top.
+func (d *Deque[T]) PopTopN(max int, fn func(*T)) int {
+	for {
+		t := d.top.Load()    // as in Steal
+		b := d.bottom.Load() // own last store
+		k := min(b-t, int64(max))
+		if k <= 0 {
+			return 0
+		}
+		if !d.top.CompareAndSwap(t, t+k) { // claims [t, t+k) against thieves
+			continue
+		}
+		// The slots of [t, t+k) are ours now and only the owner (this
+		// goroutine) writes slots, so they hold the items pushed there.
+		r := d.ring.Load() // own last store
+		for i := t; i < t+k; i++ {
+			fn(r.slots[i&r.mask].load())
+		}
+		return int(k)
 	}
 }
 
@@ -173,7 +207,7 @@ func (d *Deque[T]) Steal() (x *T, retry bool) {
 	r := d.ring.Load() // after the bottom load: at least as new as the ring slot t was pushed into
 	// A racy read: if the owner or another thief took t and the owner reused
 	// the slot, the CAS below fails and x is dropped.
-	x = r.slots[t&r.mask].Load()
+	x = r.slots[t&r.mask].load()
 	if !d.top.CompareAndSwap(t, t+1) { // seq_cst: decides races with other thieves and the owner's last-item CAS
 		return nil, true
 	}

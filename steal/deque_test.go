@@ -64,6 +64,12 @@ func TestDequeFIFOTop(t *testing.T) {
 	ps := items(seqN)
 	take := map[string]func(d *steal.Deque[int]) *int{
 		"PopTop": (*steal.Deque[int]).PopTop,
+		"PopTopN": func(d *steal.Deque[int]) *int {
+			var x *int
+			n := d.PopTopN(1, func(y *int) { x = y })
+			require.Equal(t, n == 1, x != nil, "PopTopN's count and its calls disagree")
+			return x
+		},
 		"Steal": func(d *steal.Deque[int]) *int {
 			x, retry := d.Steal()
 			require.False(t, retry, "uncontended Steal lost a race")
@@ -132,6 +138,36 @@ func TestDequeWrapWithoutGrowth(t *testing.T) {
 	for ; head < len(ps); head++ {
 		require.Equal(t, head, *d.PopTop())
 	}
+}
+
+// TestDequePopTopNBatches takes batches of several sizes, oldest first,
+// from a ring whose live range wraps, and checks the count against max and
+// against what is left.
+func TestDequePopTopNBatches(t *testing.T) {
+	d := steal.NewDeque[int](32)
+	ps := items(100)
+	for _, p := range ps[:20] { // move top 20 slots into the ring
+		d.PushBottom(p)
+	}
+	want := 0
+	require.Equal(t, 20, d.PopTopN(100, func(x *int) {
+		require.Equal(t, want, *x)
+		want++
+	}))
+	for _, p := range ps[20:50] { // 30 items across the end of the ring
+		d.PushBottom(p)
+	}
+	for _, max := range []int{0, 1, 7, 16, 100} {
+		left := d.Len()
+		n := d.PopTopN(max, func(x *int) {
+			require.Equal(t, want, *x, "max %d: order", max)
+			want++
+		})
+		require.Equal(t, min(max, left), n, "max %d", max)
+	}
+	require.Equal(t, 50, want)
+	require.True(t, d.Empty())
+	require.Zero(t, d.PopTopN(8, func(*int) { t.Fatal("PopTopN called fn on an empty deque") }))
 }
 
 func TestDequeMixedEnds(t *testing.T) {

@@ -18,15 +18,16 @@
 //
 // Who may call what on a Deque:
 //
-//   - Owner only: PushBottom, PopBottom, PopTop. At most one goroutine at a
-//     time may use these; handing ownership to another goroutine needs a
-//     happens-before edge, which whatever hands a P over must provide.
+//   - Owner only: PushBottom, PopBottom, PopTop, PopTopN. At most one
+//     goroutine at a time may use these; handing ownership to another
+//     goroutine needs a happens-before edge, which whatever hands a P over
+//     must provide.
 //   - Any goroutine: Steal, Len, Empty. StealHalf is for any goroutine except
 //     the owner of the source deque, and it pushes into a deque the caller
 //     owns.
 //
 // Every pointer pushed is returned exactly once, by PopBottom, PopTop,
-// Steal or StealHalf (which moves it into another deque, where the rule
+// PopTopN, Steal or StealHalf (which moves it into another deque, where the rule
 // holds again): never lost and never returned twice, also across any number
 // of ring growths. Items are identified by their index: top and bottom are
 // int64 counters that only the CAS on top (for top) and the owner (for
@@ -145,9 +146,18 @@
 // StoreRel is internal), and that is a few nanoseconds we accept to stay
 // within the public, race-detector-aware API.
 //
-// Slots are atomic.Pointer[T] rather than plain *T for the same reason: the
-// algorithm reads slots racily on purpose, and the race detector (and the
-// Go memory model) accept that only for atomic accesses.
+// Slots are plain *T, except under the race detector (slot_norace.go and
+// slot_race.go). The algorithm reads slots racily on purpose; a pointer is
+// one word, and the Go memory model guarantees that a racy read of a word
+// observes some write of it, so a thief reads either the item or a stale
+// one that its failed CAS discards. The owner's slot store is ordered
+// before the bottom.Store that publishes it (an atomic store is a release
+// for earlier writes, and the compiler does not move memory operations
+// across it), and a thief's slot read comes after its bottom.Load. An
+// atomic slot store would be a second XCHG per push on amd64: 5-8% of a
+// tiny G (bench/RESULTS.md). The race detector reports the deliberate
+// races, so race builds use atomic slots, and test.sh runs this package's
+// tests both with and without -race.
 //
 // # Design: growth
 //

@@ -13,7 +13,7 @@ import (
 
 // TestDequeStress runs one owner against four thieves and checks
 // conservation: every item 0..n-1 is taken exactly once, by the owner
-// (PopBottom, PopTop) or by a thief (Steal, or StealHalf into its own deque,
+// (PopBottom, PopTop, PopTopN) or by a thief (Steal, or StealHalf into its own deque,
 // which it drains with PopBottom).
 //
 // The owner works in rounds, each on a fresh deque of capacity 32 published
@@ -93,9 +93,14 @@ func TestDequeStress(t *testing.T) {
 		}
 	}
 	pop := func(d *steal.Deque[int]) {
-		if rng.Uint32n(4) == 0 {
+		switch rng.Uint32n(8) {
+		case 0, 1:
 			ownerTake(d.PopTop())
-		} else {
+		case 2:
+			// A batch from the top, racing thieves for the same
+			// indices with one CAS.
+			d.PopTopN(int(rng.Uint32n(64))+1, take)
+		default:
 			ownerTake(d.PopBottom())
 		}
 	}
