@@ -113,7 +113,7 @@ func (pr *priority) Spawned(mp *M, parent, gp *g.G) {
 	// Overflow and backpressure as in workStealing.Spawned, per class.
 	if n := pr.deques[pid][r].Len(); n > overflowLen {
 		if pr.s.procs > 1 && pr.global[r].Len() < backpressureLen*int64(pr.s.procs) {
-			mp.overflowTo(&pr.global[r], func() *g.G { return pr.popOldest(pid, r) })
+			mp.overflowTo(&pr.global[r], func(max int, fn func(*g.G)) int { return pr.popOldestN(pid, r, max, fn) })
 		} else if n > backpressureLen && mp.spawnRun > backpressureSpawns {
 			mp.pp.C.Inc(p.Backpressures)
 			mp.yield(parent, false)
@@ -351,6 +351,16 @@ func (pr *priority) popOldest(pid, r int) *g.G {
 		pr.critical.Add(-1)
 	}
 	return gp
+}
+
+// popOldestN takes up to max of the oldest Gs of class r on P pid, as
+// popOldest does one.
+func (pr *priority) popOldestN(pid, r, max int, fn func(*g.G)) int {
+	n := pr.deques[pid][r].PopTopN(max, fn)
+	if n > 0 && r == 0 {
+		pr.critical.Add(int64(-n))
+	}
+	return n
 }
 
 // takeGlobal takes a fair share of the global queue of rank r, as

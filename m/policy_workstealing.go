@@ -137,7 +137,7 @@ func (ws *workStealing) GlobalQueued() int64 { return ws.s.global.Len() }
 // overflow moves up to overflowBatch of the oldest unstarted Gs of mp's P
 // to the global queue, for idle Ms to take, and wakes one.
 func (ws *workStealing) overflow(mp *M) {
-	mp.overflowTo(&ws.s.global, mp.pp.RunqTake)
+	mp.overflowTo(&ws.s.global, mp.pp.RunqTakeN)
 }
 
 // takeGlobal takes a fair share of the global queue into the deque.

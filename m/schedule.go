@@ -183,23 +183,19 @@ func (mp *M) idleChores() {
 	}
 }
 
-// overflowTo moves up to overflowBatch Gs, taken oldest first by take, to
+// overflowTo moves up to overflowBatch Gs, taken oldest first by takeN
+// (one CAS on the deque's top for the batch: see steal.Deque.PopTopN), to
 // q in one exchange, and wakes an M to take them (see overflowLen).
-func (mp *M) overflowTo(q *p.Global, take func() *g.G) {
+func (mp *M) overflowTo(q *p.Global, takeN func(max int, fn func(*g.G)) int) {
 	var first, last *g.G
-	n := 0
-	for ; n < overflowBatch; n++ {
-		gp := take()
-		if gp == nil {
-			break
-		}
+	n := takeN(overflowBatch, func(gp *g.G) {
 		if first == nil {
 			first = gp
 		} else {
 			g.Link(last).Store(gp)
 		}
 		last = gp
-	}
+	})
 	if n == 0 {
 		return
 	}

@@ -124,9 +124,10 @@ func (pp *P) RunqEmpty() bool {
 	return pp.runnext.Load() == nil && pp.deque.Empty()
 }
 
-// RunqTake removes the oldest unstarted G of the deque (its top), or
-// returns nil. Owner only: used to move work out of an overlong deque.
-func (pp *P) RunqTake() *g.G { return pp.deque.PopTop() }
+// RunqTakeN removes up to max of the oldest unstarted Gs of the deque (its
+// top) with one CAS, passes them to fn oldest first, and returns how many.
+// Owner only: used to move work out of an overlong deque.
+func (pp *P) RunqTakeN(max int, fn func(*g.G)) int { return pp.deque.PopTopN(max, fn) }
 
 // RunqLen returns a racy snapshot of the number of queued unstarted Gs.
 // Any thread.
