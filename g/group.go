@@ -116,6 +116,13 @@ func (grp *Group) release(n int64) *G {
 	if grp.n.Add(-n) != 0 {
 		return nil
 	}
+	// Usually nobody waits yet (the waiter ran the child inline): a load
+	// instead of an XCHG. Sound: if this load misses a waiter, its Store
+	// comes after our Add in the SC order, so its re-check of n sees 0
+	// and it does not park.
+	if grp.waiter.Load() == nil {
+		return nil
+	}
 	return grp.waiter.Swap(nil)
 }
 
