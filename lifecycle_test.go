@@ -28,6 +28,14 @@ func eventually(t *testing.T, cond func() bool, msg string) {
 	}
 }
 
+// requireLinux skips tests that read /proc: the rest of the package's
+// tests build and run on any OS the library supports.
+func requireLinux(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("needs Linux /proc")
+	}
+}
+
 func threadExists(tid int) bool {
 	_, err := os.Stat("/proc/self/task/" + strconv.Itoa(tid))
 	return err == nil

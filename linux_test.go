@@ -1,3 +1,5 @@
+//go:build linux
+
 package usched_test
 
 import (
@@ -14,12 +16,6 @@ import (
 
 	"github.com/usched/usched"
 )
-
-func requireLinux(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("needs Linux /proc")
-	}
-}
 
 // cpusAllowed reads Cpus_allowed_list of thread tid.
 func cpusAllowed(t *testing.T, tid int) string {
