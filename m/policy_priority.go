@@ -327,9 +327,9 @@ func (pr *priority) takeOldest(mp *M, pm *prioM, r int) *g.G {
 	return nil
 }
 
-// push, pop and popOldest are the deque operations of P pid's owner on
-// rank r, keeping the critical hint: it is raised before a push and
-// lowered after a pop, so it never runs behind the deques.
+// push, pop, popOldest and popOldestN are the deque operations of P pid's
+// owner on rank r, keeping the critical hint: it is raised before a push
+// and lowered after a pop, so it never runs behind the deques.
 func (pr *priority) push(pid, r int, gp *g.G) {
 	if r == 0 {
 		pr.critical.Add(1)
@@ -345,16 +345,16 @@ func (pr *priority) pop(pid, r int) *g.G {
 	return gp
 }
 
+// popOldest takes the oldest G; only aged picks use it, so it goes
+// through popOldestN rather than repeat the hint's bookkeeping.
 func (pr *priority) popOldest(pid, r int) *g.G {
-	gp := pr.deques[pid][r].PopTop()
-	if gp != nil && r == 0 {
-		pr.critical.Add(-1)
-	}
+	var gp *g.G
+	pr.popOldestN(pid, r, 1, func(x *g.G) { gp = x })
 	return gp
 }
 
-// popOldestN takes up to max of the oldest Gs of class r on P pid, as
-// popOldest does one.
+// popOldestN takes up to max of the oldest Gs (one CAS for all) and passes
+// them to fn, oldest first.
 func (pr *priority) popOldestN(pid, r, max int, fn func(*g.G)) int {
 	n := pr.deques[pid][r].PopTopN(max, fn)
 	if n > 0 && r == 0 {

@@ -18,8 +18,8 @@ const maxStealHalfLosses = 4
 // NOT usable; use NewDeque.
 //
 // One goroutine, the owner, calls PushBottom, PopBottom, PopTop and
-// PopTopN; any
-// goroutine may call Steal, Len and Empty, and StealHalf (see its doc).
+// PopTopN; any goroutine may call Steal, Len and Empty, and StealHalf (see
+// its doc).
 // Every pushed item is returned exactly once. See the package doc for the
 // protocol and its memory-ordering argument.
 //
@@ -28,10 +28,10 @@ const maxStealHalfLosses = 4
 // stale items stay reachable. Slots are not cleared on take: thieves must
 // not write slots (the owner may already have reused one), and clearing on
 // the owner's pops cost an XCHG on amd64 when slots were atomic (measured:
-// about 6 ns on a 30 ns push/pop pair; slots are plain now outside race
-// builds, see slot_norace.go, and this was not measured again). Items should therefore be small descriptors that drop
-// their payload when done (a finished G drops its closure), not the
-// payload itself.
+// about 6 ns on a 30 ns push/pop pair; slots are plain outside race builds
+// now, and clearing was not measured again). Items should therefore be
+// small descriptors that drop their payload when done (a finished G drops
+// its closure), not the payload itself.
 type Deque[T any] struct {
 	_ cacheLinePad // keep top off the line of whatever precedes the Deque
 

@@ -27,9 +27,9 @@
 //     owns.
 //
 // Every pointer pushed is returned exactly once, by PopBottom, PopTop,
-// PopTopN, Steal or StealHalf (which moves it into another deque, where the rule
-// holds again): never lost and never returned twice, also across any number
-// of ring growths. Items are identified by their index: top and bottom are
+// PopTopN, Steal or StealHalf (which moves it into another deque, where the
+// rule holds again): never lost and never returned twice, also across any
+// number of ring growths. Items are identified by their index: top and bottom are
 // int64 counters that only the CAS on top (for top) and the owner (for
 // bottom) move, and an item leaves the deque exactly when some taker moves
 // top past its index or the owner moves bottom below it while top is
@@ -154,8 +154,9 @@
 // before the bottom.Store that publishes it (an atomic store is a release
 // for earlier writes, and the compiler does not move memory operations
 // across it), and a thief's slot read comes after its bottom.Load. An
-// atomic slot store would be a second XCHG per push on amd64: 5-8% of a
-// tiny G (bench/RESULTS.md). The race detector reports the deliberate
+// atomic slot store is a second XCHG per push on amd64; it was one of the
+// three XCHGs whose removal made a tiny G 6-11% cheaper (bench/RESULTS.md,
+// "Where the time goes"). The race detector reports the deliberate
 // races, so race builds use atomic slots, and test.sh runs this package's
 // tests both with and without -race.
 //
