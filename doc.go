@@ -15,11 +15,12 @@
 //
 // Use usched instead of goroutines when tasks are many and small (tens of
 // nanoseconds of overhead instead of hundreds), for fork-join parallelism
-// (Group), or when you need to see and steer how work is spread over
-// cores. Use goroutines for blocking I/O and long-lived concurrent
-// activities: in this version a G that blocks in a system call blocks its
-// M and P. Use a worker pool when you need to bound concurrency of
-// independent jobs; pools deadlock on nested fork-join, usched does not.
+// (Group, or G.Join for a binary split, which allocates no Group), or when
+// you need to see and steer how work is spread over cores. Use goroutines
+// for blocking I/O and long-lived concurrent activities: a G that blocks
+// holds its M's thread (see Blocking). Use a worker pool when you need to
+// bound concurrency of independent jobs; pools deadlock on nested
+// fork-join, usched does not.
 //
 // # Rules for Gs
 //

@@ -87,6 +87,39 @@ func ExampleGroup() {
 	// Output: 6765
 }
 
+// Join is the binary fork-join: b is forked (another P may take it) while
+// a runs inline, and Join returns once both have finished. It allocates
+// no Group, and a does not escape, so what a captures stays on the stack.
+func ExampleG_Join() {
+	rt, err := usched.New(usched.Config{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer rt.Close()
+
+	var fib func(gp *usched.G, n int) int
+	fib = func(gp *usched.G, n int) int {
+		if n < 2 {
+			return n
+		}
+		var x, y int
+		err := gp.Join(
+			func(c *usched.G) { y = fib(c, n-2) }, // inline
+			func(c *usched.G) { x = fib(c, n-1) }, // forked
+		)
+		if err != nil { // a panic in either half, as a *usched.PanicError
+			panic(err)
+		}
+		return x + y
+	}
+	var result int
+	rt.Go(func(gp *usched.G) { result = fib(gp, 20) })
+	_ = rt.Wait()
+	fmt.Println(result)
+	// Output: 6765
+}
+
 // A panicking G is recovered and reported to its waiter as a *PanicError;
 // the runtime keeps going.
 func ExampleGroup_panic() {

@@ -72,24 +72,7 @@ func TestMillionGsRandomTrees(t *testing.T) {
 					}
 				}
 			}
-			roots := 0
-			for next.Load() < int64(total) {
-				me := next.Add(1) - 1
-				if me >= int64(total) {
-					break
-				}
-				roots++
-				rt.Go(func(gp *usched.G) { node(gp, me, uint64(me)) })
-				if roots%64 == 0 {
-					require.NoError(t, rt.Wait()) // let trees grow before the next batch of roots
-				}
-			}
-			require.NoError(t, rt.Wait())
-			for i := range ran {
-				if n := ran[i].Load(); n != 1 {
-					t.Fatalf("G %d ran %d times, want exactly once", i, n)
-				}
-			}
+			runForest(t, rt, &next, ran, 64, node)
 			st := rt.Stats()
 			tot := st.Total()
 			require.Equal(t, uint64(total), st.SubmittedGs+tot.SpawnedGs, "Gs created")
@@ -100,33 +83,72 @@ func TestMillionGsRandomTrees(t *testing.T) {
 	}
 }
 
-// TestNestedWaitDepth nests Group.Wait 10,000 levels deep: each level spawns
-// one child and waits for it.
+// runForest submits root nodes, numbered from next, until next has handed
+// out len(ran) numbers (the nodes number their own children from next
+// too), waiting for the runtime every batch roots so that the trees grow
+// before more roots come. Then it fails the test unless every node ran
+// exactly once (ran[i] counts node i's runs).
+func runForest(t *testing.T, rt *usched.Runtime, next *atomic.Int64, ran []atomic.Uint32, batch int,
+	node func(gp *usched.G, me int64, seed uint64)) {
+	t.Helper()
+	total := int64(len(ran))
+	roots := 0
+	for next.Load() < total {
+		me := next.Add(1) - 1
+		if me >= total {
+			break
+		}
+		roots++
+		rt.Go(func(gp *usched.G) { node(gp, me, uint64(me)) })
+		if roots%batch == 0 {
+			require.NoError(t, rt.Wait())
+		}
+	}
+	require.NoError(t, rt.Wait())
+	for i := range ran {
+		if n := ran[i].Load(); n != 1 {
+			t.Fatalf("node %d ran %d times, want exactly once", i, n)
+		}
+	}
+}
+
+// TestNestedWaitDepth nests fork-join 10,000 levels deep, with Group.Wait
+// and with G.Join: each level forks the next level and an empty sibling
+// (so that other Ms have something to steal and the chain of waiters
+// crosses Ms), and joins.
 func TestNestedWaitDepth(t *testing.T) {
 	const depth = 10_000
-	for _, procs := range procsList {
-		t.Run(strconv.Itoa(procs), func(t *testing.T) {
-			rt := newRuntime(t, usched.Config{Procs: procs})
-			var deepest atomic.Int64
-			var level func(gp *usched.G, n int64)
-			level = func(gp *usched.G, n int64) {
-				if n == depth {
-					deepest.Store(n)
-					return
+	joins := map[string]func(gp *usched.G, next func(*usched.G)) error{
+		"group": func(gp *usched.G, next func(*usched.G)) error {
+			var grp usched.Group
+			grp.Go(gp, next)
+			grp.Go(gp, func(*usched.G) {})
+			return grp.Wait(gp)
+		},
+		"join": func(gp *usched.G, next func(*usched.G)) error {
+			return gp.Join(func(*usched.G) {}, next)
+		},
+	}
+	for name, join := range joins {
+		for _, procs := range procsList {
+			t.Run(name+"/"+strconv.Itoa(procs), func(t *testing.T) {
+				rt := newRuntime(t, usched.Config{Procs: procs})
+				var deepest atomic.Int64
+				var level func(gp *usched.G, n int64)
+				level = func(gp *usched.G, n int64) {
+					if n == depth {
+						deepest.Store(n)
+						return
+					}
+					if err := join(gp, func(c *usched.G) { level(c, n+1) }); err != nil {
+						panic(err)
+					}
 				}
-				var grp usched.Group
-				grp.Go(gp, func(c *usched.G) { level(c, n+1) })
-				// Spawn a sibling too so that other Ms have something to
-				// steal and the chain crosses Ms.
-				grp.Go(gp, func(c *usched.G) {})
-				if err := grp.Wait(gp); err != nil {
-					panic(err)
-				}
-			}
-			rt.Go(func(gp *usched.G) { level(gp, 0) })
-			require.NoError(t, rt.Wait())
-			require.EqualValues(t, depth, deepest.Load())
-		})
+				rt.Go(func(gp *usched.G) { level(gp, 0) })
+				require.NoError(t, rt.Wait())
+				require.EqualValues(t, depth, deepest.Load())
+			})
+		}
 	}
 }
 

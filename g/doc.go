@@ -1,6 +1,6 @@
 // Package g defines the G descriptor (a usched user task), its states, the
-// fork-join Group, the PanicError a failed G reports, and the interface a
-// running G uses to reach the M that runs it.
+// fork-join Group and G.Join, the PanicError a failed G reports, and the
+// interface a running G uses to reach the M that runs it.
 //
 // It is an implementation detail of usched with no compatibility promise;
 // the root package re-exports G, Group and PanicError as aliases.
@@ -19,6 +19,12 @@
 //     takes it to zero wakes the single waiter, if one is registered.
 //     Waiter registration and the final decrement are ordered by
 //     sequentially consistent atomics, so a wake-up is never lost.
+//   - G.Join's Group comes from a free list of the caller's M (Thread)
+//     and goes back there once its Wait returned: n is zero and no child
+//     refers to it. Only the G running on that M touches the list. A
+//     finishing child may still read the waiter word of a recycled Group
+//     after n reached zero; the worst it can do is a spurious Ready of a
+//     later Join's waiter, which Wait's loop absorbs (see G.Join).
 //
 // g sits below m in the layout (see DESIGN.md): it calls the scheduler only
 // through the Sched interface, which m implements. That inversion is what

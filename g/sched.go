@@ -45,4 +45,7 @@ type Thread struct {
 	Preempt *uint64
 	// Sched is the M behind this thread. Set once, before any G runs.
 	Sched Sched
+	// groups are free Groups for G.Join. Only the G running on this M
+	// touches them, so they need no lock.
+	groups []*Group
 }

@@ -1,7 +1,6 @@
 package m
 
 import (
-	"runtime/debug"
 	"time"
 
 	"github.com/usched/usched/asm"
@@ -339,7 +338,7 @@ func (mp *M) executeTraced(tb *traceBuf, gp *g.G) {
 func run(gp *g.G) (perr *g.PanicError) {
 	defer func() {
 		if r := recover(); r != nil {
-			perr = &g.PanicError{GID: gp.ID(), Value: r, Stack: debug.Stack()}
+			perr = g.Recovered(gp, r)
 		}
 	}()
 	g.Func(gp)(gp)
