@@ -1,10 +1,10 @@
 package stress
 
 // Fork-join fib: fib(n) with a fork at every call with n >= 2. A call
-// forks one of fib(n-1) and fib(n-2) as a child G in a usched.Group,
-// computes the other itself, and joins. Which of the two is forked is
-// drawn from the seed at each call, so the tree is lopsided in a way the
-// seed reproduces.
+// forks one of fib(n-1) and fib(n-2) as a child G, computes the other
+// itself, and joins, with a usched.Group or with G.Join. Which of the two
+// is forked, and which join is used, is drawn from the seed at each call,
+// so the tree is lopsided in a way the seed reproduces.
 //
 // The oracle is twofold: the value (fib(n), computed in a loop) and the
 // number of Gs. A call fib(n) forks F(n) Gs in all, with F(0) = F(1) = 0
@@ -22,7 +22,7 @@ import (
 
 var fibScenario = &Scenario{
 	Name:    "fib",
-	Summary: "fork-join fib(n) with usched.Group; the oracle is fib(n) and fib(n+1) Gs per tree",
+	Summary: "fork-join fib(n) with usched.Group and G.Join; the oracle is fib(n) and fib(n+1) Gs per tree",
 	prepare: prepareFib,
 }
 
@@ -112,18 +112,28 @@ func (w *fibWorkload) fib(e *env, gp *usched.G, n, base int) int {
 		return n
 	}
 	fork, inline := n-1, n-2
-	if (uint64(base)*0x9E3779B97F4A7C15^w.swapSeed)>>63 != 0 {
+	h := uint64(base)*0x9E3779B97F4A7C15 ^ w.swapSeed
+	if h>>63 != 0 {
 		fork, inline = inline, fork
 	}
-	var grp usched.Group
-	var x int // written by the child, read after Wait: Wait orders the two
-	grp.Go(gp, func(c *usched.G) {
+	var x, y int // x is written by the child, read after the join: the join orders the two
+	child := func(c *usched.G) {
 		if !e.mark(base) {
 			return
 		}
 		x = w.fib(e, c, fork, base+1)
-	})
-	y := w.fib(e, gp, inline, base+fibGs[fork])
+	}
+	if h>>62&1 != 0 {
+		// Half the calls (drawn from the seed) join with G.Join.
+		err := gp.Join(func(c *usched.G) { y = w.fib(e, c, inline, base+fibGs[fork]) }, child)
+		if err != nil {
+			e.failf("fib(%d) at G %d: G.Join returned %v", n, base, oneLine(err))
+		}
+		return x + y
+	}
+	var grp usched.Group
+	grp.Go(gp, child)
+	y = w.fib(e, gp, inline, base+fibGs[fork])
 	if err := grp.Wait(gp); err != nil {
 		e.failf("fib(%d) at G %d: Group.Wait returned %v", n, base, oneLine(err))
 	}
