@@ -53,6 +53,22 @@ func fibUsched(gp *usched.G, n int) int {
 	return x + y
 }
 
+// fibJoin is fibUsched with G.Join: fib(n-1) is forked (the half other Ps
+// may take), fib(n-2) runs inline.
+func fibJoin(gp *usched.G, n int) int {
+	if n <= fibCutoff {
+		return fibSerial(n)
+	}
+	var x, y int
+	if err := gp.Join(
+		func(c *usched.G) { y = fibJoin(c, n-2) },
+		func(c *usched.G) { x = fibJoin(c, n-1) },
+	); err != nil {
+		panic(err)
+	}
+	return x + y
+}
+
 func fibGoroutines(n int) int {
 	if n <= fibCutoff {
 		return fibSerial(n)
@@ -97,20 +113,31 @@ func fibPool(submit func(func()) error, n int) int {
 func BenchmarkFib(b *testing.B) {
 	forks := float64(fibForks(fibN))
 
-	// "usched-preempt-off": the same without the watcher and spare Ms
-	// (GOMAXPROCS Procs+1 instead of 2*Procs+1).
+	// "usched" forks with a Group, "usched-join" with G.Join (no Group
+	// allocated, the inline half not escaping); "-preempt-off": the same
+	// without the watcher and spare Ms (GOMAXPROCS Procs+1 instead of
+	// 2*Procs+1).
+	off := usched.Config{Preempt: usched.PreemptOff}
 	for _, v := range []struct {
 		name string
 		cfg  usched.Config
-	}{{"usched", usched.Config{}}, {"usched-preempt-off", usched.Config{Preempt: usched.PreemptOff}}, {"usched-nospares", usched.Config{MaxSpareMs: -1}}, {"usched-sysmon", usched.Config{Preempt: usched.PreemptSysmon}}} {
-		name, cfg := v.name, v.cfg
+		fib  func(*usched.G, int) int
+	}{
+		{"usched", usched.Config{}, fibUsched},
+		{"usched-preempt-off", off, fibUsched},
+		{"usched-join", usched.Config{}, fibJoin},
+		{"usched-join-preempt-off", off, fibJoin},
+		{"usched-nospares", usched.Config{MaxSpareMs: -1}, fibUsched},
+		{"usched-sysmon", usched.Config{Preempt: usched.PreemptSysmon}, fibUsched},
+	} {
+		name, cfg, fib := v.name, v.cfg, v.fib
 		b.Run(name, func(b *testing.B) {
 			rt := newRuntime(b, cfg)
 			b.ReportAllocs()
 			b.ResetTimer()
 			for range b.N {
 				var res int
-				rt.Go(func(gp *usched.G) { res = fibUsched(gp, fibN) })
+				rt.Go(func(gp *usched.G) { res = fib(gp, fibN) })
 				if err := rt.Wait(); err != nil {
 					b.Fatal(err)
 				}
