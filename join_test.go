@@ -27,20 +27,26 @@ func fibJoin(gp *usched.G, n int) int {
 	return x + y
 }
 
-// TestJoinFib: nested Joins compute the right value on every P count, and
-// every forked half ran as a G.
+// TestJoinFib: nested Joins compute the right value on every P count and
+// under every policy, and every forked half ran as a G.
 func TestJoinFib(t *testing.T) {
 	const n, want = 22, 17711
+	// One Join per call with n >= 2, that is fib(n+1)-1 of them, each
+	// forking one G, plus the root.
+	const gs = 28657 - 1 + 1
+	var cfgs []usched.Config
 	for _, procs := range procsList {
-		t.Run(strconv.Itoa(procs), func(t *testing.T) {
-			rt := newRuntime(t, usched.Config{Procs: procs})
+		cfgs = append(cfgs, usched.Config{Procs: procs})
+	}
+	cfgs = append(cfgs, usched.Config{Procs: 2, Policy: usched.Priority}, usched.Config{Procs: 2, Policy: usched.Centralized})
+	for _, cfg := range cfgs {
+		t.Run(cfg.Policy.String()+"/"+strconv.Itoa(cfg.Procs), func(t *testing.T) {
+			rt := newRuntime(t, cfg)
 			var got int
 			rt.Go(func(gp *usched.G) { got = fibJoin(gp, n) })
 			require.NoError(t, rt.Wait())
 			require.Equal(t, want, got)
-			// One Join per call with n >= 2, that is fib(n+1)-1 of them,
-			// each forking one G, plus the root.
-			require.EqualValues(t, 28657-1+1, rt.Stats().Total().FinishedGs)
+			require.EqualValues(t, gs, rt.Stats().Total().FinishedGs)
 		})
 	}
 }
