@@ -297,27 +297,37 @@ func TestGoFromManyGoroutines(t *testing.T) {
 	require.EqualValues(t, submitters*each, rt.Stats().SubmittedGs)
 }
 
+// TestGIDsUnique: Gs alive at the same time have distinct IDs.
 func TestGIDsUnique(t *testing.T) {
+	const n = 1000
 	rt := newRuntime(t, usched.Config{Procs: 2})
 	var mu sync.Mutex
 	seen := map[uint64]bool{}
+	var started, recorded atomic.Int64
+	// barrier yields until all n Gs have passed it.
+	barrier := func(c *usched.G, passed *atomic.Int64) {
+		passed.Add(1)
+		for passed.Load() < n {
+			c.Yield()
+		}
+	}
 	rt.Go(func(gp *usched.G) {
 		var grp usched.Group
-		for range 1000 {
+		for range n {
 			grp.Go(gp, func(c *usched.G) {
-				// Suspend so that every G is alive at once and IDs cannot
-				// be reused.
-				c.Yield()
+				// Every G is alive (started, not finished) while the IDs
+				// are recorded, so no ID can have been reused.
+				barrier(c, &started)
 				mu.Lock()
 				seen[c.ID()] = true
 				mu.Unlock()
-				c.Yield()
+				barrier(c, &recorded)
 			})
 		}
 		_ = grp.Wait(gp)
 	})
 	require.NoError(t, rt.Wait())
-	require.Len(t, seen, 1000)
+	require.Len(t, seen, n)
 }
 
 func TestGOMAXPROCSRule(t *testing.T) {

@@ -98,6 +98,26 @@ func Init(gp *G, fn func(*G), grp *Group, stamp int64, c Class) {
 	gp.meta = uint64(c)<<stampBits | uint64(stamp)&stampMask
 }
 
+// Unstarted is an unstarted G by value: everything its descriptor holds
+// before it first runs. Package p moves overflowing Gs between Ps this way
+// (see p.Batch), so that the descriptors stay on the P that made them.
+type Unstarted struct {
+	fn    func(*G)
+	group *Group
+	meta  uint64
+}
+
+// Save returns the unstarted gp by value. The caller then recycles gp.
+func Save(gp *G) Unstarted { return Unstarted{gp.fn, gp.group, gp.meta} }
+
+// Restore makes the fresh or recycled gp the G that u holds, as Init
+// made it (class and sampled stamp included).
+func Restore(gp *G, u Unstarted) {
+	gp.fn = u.fn
+	gp.group = u.group
+	gp.meta = u.meta
+}
+
 // Release drops a finished G's references to user data (its function and
 // group) so that they can be collected while the G sits in a free list.
 func Release(gp *G) {

@@ -86,10 +86,12 @@
 //     P never meet, and the spawner allocates a fresh descriptor per G.
 //   - Overflow: when a P's deque passes overflowLen and the global queue
 //     holds less than backpressureLen Gs per P, the owner moves the
-//     overflowBatch oldest Gs to the global queue in one exchange (Go's
+//     overflowBatch oldest Gs to the global queue in one p.Batch (Go's
 //     runqputslow). Thieves steal from a deque one CAS at a time and must
 //     re-read its bottom for each G (see package steal), which costs both
-//     sides a cache-line transfer per G.
+//     sides a cache-line transfer per G. The Gs go by value, and their
+//     descriptors stay on the overflowing P: handing the descriptors
+//     over cost a cache-line transfer per G each way (see p.Batch).
 //   - Backpressure: a G that has spawned more than backpressureSpawns Gs
 //     since it last ran, while its P's deque holds more than
 //     backpressureLen and the global queue is full (or there is one P),

@@ -29,7 +29,7 @@ const (
 	spinPauses = 32
 	// overflowLen and overflowBatch: when a P's deque holds more than
 	// overflowLen Gs and the global queue is short, its owner moves the
-	// overflowBatch oldest to the global queue in one exchange (Go's
+	// overflowBatch oldest to the global queue in one batch (Go's
 	// runqputslow does the same when its runq is full). Stealing from a
 	// deque that its owner is pushing to costs a cache-line transfer per G
 	// on both sides (each Steal must re-read bottom, see package steal);
@@ -37,7 +37,7 @@ const (
 	// and the spawning P keeps spawning instead of running the tasks it
 	// made (measured: 108 -> 76 ns a task for a spawning loop on 2 Ps).
 	overflowLen   = 256
-	overflowBatch = 128
+	overflowBatch = p.BatchLen // 128
 	// backpressureLen: a G that spawns while its P's deque holds more than
 	// this many Gs, and the global queue already holds backpressureLen per
 	// P, yields (see Spawn).
@@ -184,22 +184,20 @@ func (mp *M) idleChores() {
 
 // overflowTo moves up to overflowBatch Gs, taken oldest first by takeN
 // (one CAS on the deque's top for the batch: see steal.Deque.PopTopN), to
-// q in one exchange, and wakes an M to take them (see overflowLen).
+// q in one p.Batch, and wakes an M to take them (see overflowLen). The Gs
+// go by value: their descriptors stay here, back on this P's free list.
 func (mp *M) overflowTo(q *p.Global, takeN func(max int, fn func(*g.G)) int) {
-	var first, last *g.G
+	pp := mp.pp
+	b := q.NewBatch()
 	n := takeN(overflowBatch, func(gp *g.G) {
-		if first == nil {
-			first = gp
-		} else {
-			g.Link(last).Store(gp)
-		}
-		last = gp
+		b.Add(g.Save(gp))
+		pp.FreeG(gp)
 	})
+	q.PutBatch(b) // an empty b is recycled
 	if n == 0 {
 		return
 	}
-	mp.pp.C.Add(p.OverflowGs, uint64(n))
-	q.PutChain(first, last, n)
+	pp.C.Add(p.OverflowGs, uint64(n))
 	mp.s.wakep()
 }
 
@@ -208,7 +206,7 @@ func (mp *M) takeGlobalOne(q *p.Global) *g.G {
 	if q.Len() == 0 {
 		return nil
 	}
-	gp, taken := q.Get(1, nil)
+	gp, taken := q.Get(mp.pp, 1, nil)
 	mp.pp.C.Add(p.GlobalPops, uint64(taken))
 	return gp
 }
@@ -225,7 +223,7 @@ func (mp *M) takeGlobalBatch(q *p.Global, push func(*g.G)) *g.G {
 		return nil
 	}
 	max := min(int(n/int64(mp.s.procs)+1), globalBatchMax)
-	gp, taken := q.Get(max, mp.spillGlobal)
+	gp, taken := q.Get(mp.pp, max, mp.spillGlobal)
 	for i := mp.nbatch - 1; i >= 0; i-- {
 		push(mp.batch[i])
 		mp.batch[i] = nil

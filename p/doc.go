@@ -3,7 +3,8 @@
 // of G descriptors, and its counters. It also holds the queue types the
 // scheduler is built from: the intrusive MPSC queue used for each M's
 // resume queue, the owner-only FIFO, and the global queue for submissions
-// from outside the runtime.
+// from outside the runtime and for Gs a P overflows, which travel by value
+// in Batches.
 //
 // It is an implementation detail of usched with no compatibility promise.
 //
@@ -18,4 +19,9 @@
 //     owner plain increments and never shares a cache line on the hot path.
 //   - A G sits in at most one queue at a time; the intrusive link of G is
 //     owned by that queue.
+//   - A G descriptor never moves between Ps while its G is unstarted,
+//     except by stealing: an overflowing P copies its Gs into a Batch
+//     (g.Save) and frees the descriptors at once, and the P that takes a
+//     Batch's Gs gives them descriptors of its own (g.Restore). A G's ID
+//     (its descriptor's address) is therefore fixed only once it runs.
 package p

@@ -7,16 +7,23 @@ import (
 	"github.com/usched/usched/g"
 )
 
-// Global is the queue for Gs submitted from outside the runtime (plain
-// goroutines calling Runtime.Go). Producers never take a lock: a push is
-// the MPSC's exchange. Consumers (any M) serialise on a mutex with TryLock
-// and take a batch at a time into their own deque, as Go's globrunqget
-// does, so that one lock acquisition pays for many Gs.
+// Global is the runtime-wide queue, in two lanes. Gs submitted from
+// outside the runtime (plain goroutines calling Runtime.Go) come one at a
+// time into an MPSC of descriptors: producers never take a lock, a push is
+// the MPSC's exchange. Gs a P overflows come by value, a Batch at a time
+// (see Batch). Consumers (any M) serialise on a mutex with TryLock and
+// take a batch at a time into their own deque, as Go's globrunqget does,
+// so that one lock acquisition pays for many Gs; successive takes start
+// with alternate lanes, so neither lane can starve the other.
 type Global struct {
-	pushed atomic.Int64 // Gs ever pushed; may run ahead of q (counted before the push)
+	pushed atomic.Int64 // Gs ever pushed; may run ahead of the lanes (counted before the push)
 	q      MPSC         // consumer side protected by mu; its tail shares pushed's line (both producer-written)
-	mu     sync.Mutex   // serialises consumers of q; after q's consumer half, off the producers' line
+	mu     sync.Mutex   // serialises consumers; after q's consumer half, off the producers' line
 	popped atomic.Int64 // Gs ever popped (counted after the pop); written under mu
+	// batchesFirst says which lane the next Get serves first. Protected
+	// by mu.
+	batchesFirst bool
+	batches      batchLane
 }
 
 // Init makes the queue empty.
@@ -28,11 +35,14 @@ func (q *Global) Put(gp *g.G) {
 	q.q.Push(gp)
 }
 
-// PutChain appends n Gs linked first..last (see MPSC.PushChain). Any
+// NewBatch returns an empty Batch to fill and pass to PutBatch. Any
 // thread.
-func (q *Global) PutChain(first, last *g.G, n int) {
-	q.pushed.Add(int64(n))
-	q.q.PushChain(first, last)
+func (q *Global) NewBatch() *Batch { return q.batches.newBatch() }
+
+// PutBatch appends the Gs of b, which the queue then owns. Any thread.
+func (q *Global) PutBatch(b *Batch) {
+	q.pushed.Add(int64(b.Len()))
+	q.batches.put(b)
 }
 
 // Len reports the number of Gs submitted and not yet taken; a push in
@@ -49,24 +59,30 @@ func (q *Global) Len() int64 {
 func (q *Global) Pushed() uint64 { return uint64(q.pushed.Load()) }
 func (q *Global) Popped() uint64 { return uint64(q.popped.Load()) }
 
-// Get takes up to max Gs: the first is returned, the rest are passed to
-// spill in order (the caller pushes them into its deque); taken counts
-// them all. It returns nil when the queue is empty, a push is in progress,
-// or another consumer holds the queue. Any thread.
-func (q *Global) Get(max int, spill func(*g.G)) (first *g.G, taken int) {
+// Get takes up to max Gs, in the order of their lane: the first is
+// returned, the rest are passed to spill in order (the caller pushes them
+// into its deque); taken counts them all. Gs that arrive by value get
+// descriptors from pp, the caller's P. It returns nil when the queue is
+// empty, a push is in progress, or another consumer holds the queue. Any
+// thread, pp's owner.
+func (q *Global) Get(pp *P, max int, spill func(*g.G)) (first *g.G, taken int) {
 	if q.Len() == 0 || !q.mu.TryLock() {
 		return nil, 0
 	}
-	first = q.q.Pop()
-	if first != nil {
-		taken = 1
-		for ; taken < max; taken++ {
-			gp := q.q.Pop()
-			if gp == nil {
-				break
-			}
+	emit := func(gp *g.G) {
+		if first == nil {
+			first = gp
+		} else {
 			spill(gp)
 		}
+	}
+	q.batchesFirst = !q.batchesFirst
+	if q.batchesFirst {
+		taken = q.batches.take(pp, max, emit)
+		taken += q.popChain(max-taken, emit)
+	} else {
+		taken = q.popChain(max, emit)
+		taken += q.batches.take(pp, max-taken, emit)
 	}
 	if taken > 0 {
 		q.popped.Add(int64(taken))
@@ -75,15 +91,16 @@ func (q *Global) Get(max int, spill func(*g.G)) (first *g.G, taken int) {
 	return first, taken
 }
 
-// Drain removes every G that is fully pushed and passes it to fn. Used by
-// Close. Any thread.
-func (q *Global) Drain(fn func(*g.G)) {
-	q.mu.Lock()
-	var taken int64
-	for gp := q.q.Pop(); gp != nil; gp = q.q.Pop() {
-		fn(gp)
-		taken++
+// popChain takes up to max Gs of the MPSC lane and passes them to emit.
+// q.mu held.
+func (q *Global) popChain(max int, emit func(*g.G)) int {
+	k := 0
+	for ; k < max; k++ {
+		gp := q.q.Pop()
+		if gp == nil {
+			break
+		}
+		emit(gp)
 	}
-	q.popped.Add(taken)
-	q.mu.Unlock()
+	return k
 }

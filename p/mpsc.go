@@ -39,14 +39,6 @@ func (q *MPSC) Push(gp *g.G) {
 	g.Link(prev).Store(gp)  // publishes gp to the consumer
 }
 
-// PushChain appends the chain first..last, already linked through their
-// links, with one exchange. Any thread.
-func (q *MPSC) PushChain(first, last *g.G) {
-	g.Link(last).Store(nil)
-	prev := q.tail.Swap(last)
-	g.Link(prev).Store(first)
-}
-
 // Pop removes the oldest G, or returns nil when the queue is empty or the
 // oldest push is still in progress. Consumer only.
 func (q *MPSC) Pop() *g.G {

@@ -2,6 +2,7 @@ package p_test
 
 import (
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -90,47 +91,83 @@ func TestMPSCStress(t *testing.T) {
 	}
 }
 
-// TestGlobalBatches: Get hands out one G and spills a batch, several
-// consumers never take the same G, and Len ends at zero.
-func TestGlobalBatches(t *testing.T) {
-	const n = 50_000
+// TestGlobalLanes: one producer Puts descriptors, two PutBatch Gs by value,
+// while three consumers, each with its own P, Get batches of up to 16.
+// Every G comes out exactly once (by-value Gs in a descriptor of the
+// consumer's P, with their class and stamp), each consumer sees each
+// producer's Gs in the order they were queued, and Len ends at zero.
+func TestGlobalLanes(t *testing.T) {
+	const each = 20_000 // Gs per producer
 	var q p.Global
 	q.Init()
-	gs, index := newGs(n)
+	pool := new(p.FreePool)
+	gs, index := newGs(each) // lane one: producer 0's descriptors
+	var ran [3 * each]atomic.Int32
+	// Gs by value: producer pr's G i is number pr*each+i, class and stamp
+	// derived from it, and marks itself in ran when called.
+	valueG := func(id int) *g.G {
+		gp := new(g.G)
+		g.Init(gp, func(*g.G) { ran[id].Add(1) }, nil, int64(id+1), g.Class(id%g.NumClasses))
+		return gp
+	}
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(3)
 	go func() {
 		defer wg.Done()
 		for _, gp := range gs {
 			q.Put(gp)
 		}
 	}()
+	for pr := 1; pr <= 2; pr++ {
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; {
+				b := q.NewBatch()
+				for k := 0; k < 1+i%p.BatchLen && i < each; k++ {
+					b.Add(g.Save(valueG(pr*each + i)))
+					i++
+				}
+				q.PutBatch(b)
+			}
+		}()
+	}
 	var mu sync.Mutex
-	seen := make([]int, n)
 	total := 0
-	for c := 0; c < 3; c++ {
+	for c := range 3 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			pp := p.New(c, 3, pool)
+			last := [3]int{-1, -1, -1}
 			var mine []*g.G
 			for {
 				mu.Lock()
-				done := total == n
+				done := total == 3*each
 				mu.Unlock()
 				if done {
 					break
 				}
-				first, taken := q.Get(16, func(gp *g.G) { mine = append(mine, gp) })
+				first, taken := q.Get(pp, 16, func(gp *g.G) { mine = append(mine, gp) })
 				if first == nil {
 					continue
 				}
 				require.LessOrEqual(t, taken, 16)
-				mine = append(mine, first)
+				mine = append([]*g.G{first}, mine...)
 				require.Len(t, mine, taken)
-				mu.Lock()
 				for _, gp := range mine {
-					seen[index[gp]]++
+					id, byRef := index[gp]
+					if !byRef {
+						g.Func(gp)(gp) // marks ran[id]
+						id = int(g.Stamp(gp)) - 1
+						require.Equal(t, g.Class(id%g.NumClasses), gp.Class(), "G %d's class", id)
+					} else {
+						ran[id].Add(1)
+					}
+					pr, i := id/each, id%each
+					require.Greater(t, i, last[pr], "producer %d's Gs out of order", pr)
+					last[pr] = i
 				}
+				mu.Lock()
 				total += taken
 				mu.Unlock()
 				mine = mine[:0]
@@ -139,8 +176,8 @@ func TestGlobalBatches(t *testing.T) {
 	}
 	wg.Wait()
 	require.Zero(t, q.Len())
-	for id, k := range seen {
-		require.Equal(t, 1, k, "G %d", id)
+	for id := range ran {
+		require.EqualValues(t, 1, ran[id].Load(), "G %d", id)
 	}
 }
 
