@@ -367,7 +367,11 @@ func (pr *priority) popOldestN(pid, r, max int, fn func(*g.G)) int {
 // workStealing.takeGlobal does: one G to run, the rest into mp's deque.
 func (pr *priority) takeGlobal(mp *M, r int) *g.G {
 	pid := mp.pp.ID
-	return mp.takeGlobalBatch(&pr.global[r], func(gp *g.G) { pr.push(pid, r, gp) })
+	return mp.takeGlobalBatch(&pr.global[r], func(gs []*g.G) {
+		for _, gp := range gs {
+			pr.push(pid, r, gp)
+		}
+	})
 }
 
 func (pr *priority) Steal(mp *M, first *p.P) *g.G {

@@ -142,5 +142,5 @@ func (ws *workStealing) overflow(mp *M) {
 
 // takeGlobal takes a fair share of the global queue into the deque.
 func (ws *workStealing) takeGlobal(mp *M) *g.G {
-	return mp.takeGlobalBatch(&ws.s.global, mp.pp.RunqPush)
+	return mp.takeGlobalBatch(&ws.s.global, mp.pp.RunqPushN)
 }

@@ -1,6 +1,7 @@
 package m
 
 import (
+	"slices"
 	"time"
 
 	"github.com/usched/usched/asm"
@@ -213,22 +214,24 @@ func (mp *M) takeGlobalOne(q *p.Global) *g.G {
 
 // takeGlobalBatch takes a fair share of q (len/procs+1, as Go's
 // globrunqget, at most globalBatchMax): one G to run, and the rest passed
-// to push newest first, so that an owner's LIFO pops run them oldest
-// first: submissions from outside are requests, served in arrival order
-// (a LIFO batch made the oldest request of a burst wait for all the
-// others).
-func (mp *M) takeGlobalBatch(q *p.Global, push func(*g.G)) *g.G {
+// to pushN in one slice, newest first, so that an owner's LIFO pops run
+// them oldest first: submissions from outside are requests, served in
+// arrival order (a LIFO batch made the oldest request of a burst wait for
+// all the others).
+func (mp *M) takeGlobalBatch(q *p.Global, pushN func([]*g.G)) *g.G {
 	n := q.Len()
 	if n == 0 {
 		return nil
 	}
 	max := min(int(n/int64(mp.s.procs)+1), globalBatchMax)
 	gp, taken := q.Get(mp.pp, max, mp.spillGlobal)
-	for i := mp.nbatch - 1; i >= 0; i-- {
-		push(mp.batch[i])
-		mp.batch[i] = nil
+	if mp.nbatch > 0 {
+		rest := mp.batch[:mp.nbatch]
+		slices.Reverse(rest)
+		pushN(rest)
+		clear(rest)
+		mp.nbatch = 0
 	}
-	mp.nbatch = 0
 	mp.pp.C.Add(p.GlobalPops, uint64(taken))
 	return gp
 }

@@ -107,6 +107,11 @@ func (pp *P) RunqPut(gp *g.G) {
 // Owner only.
 func (pp *P) RunqPush(gp *g.G) { pp.deque.PushBottom(gp) }
 
+// RunqPushN pushes gs to the bottom of the deque in order (the last ends
+// newest) with one publication for all, without touching runnext. Owner
+// only.
+func (pp *P) RunqPushN(gs []*g.G) { pp.deque.PushBottomN(gs) }
+
 // RunqGet takes runnext, or else the newest G of the deque. Owner only.
 func (pp *P) RunqGet() *g.G {
 	if pp.runnext.Load() != nil {

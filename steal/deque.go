@@ -17,8 +17,8 @@ const maxStealHalfLosses = 4
 // Deque is a growable Chase-Lev work-stealing deque of *T. The zero value is
 // NOT usable; use NewDeque.
 //
-// One goroutine, the owner, calls PushBottom, PopBottom, PopTop and
-// PopTopN; any goroutine may call Steal, Len and Empty, and StealHalf (see
+// One goroutine, the owner, calls PushBottom, PushBottomN, PopBottom,
+// PopTop and PopTopN; any goroutine may call Steal, Len and Empty, and StealHalf (see
 // its doc).
 // Every pushed item is returned exactly once. See the package doc for the
 // protocol and its memory-ordering argument.
@@ -91,6 +91,29 @@ func (d *Deque[T]) PushBottom(x *T) {
 	}
 	r.slots[b&r.mask].store(x) // published by the bottom store below
 	d.bottom.Store(b + 1)      // release: a thief that loads bottom > b sees slot b (and a grown ring)
+}
+
+// PushBottomN pushes xs at the bottom in order (xs[len-1] ends newest)
+// with one bottom store for all of them, where PushBottom would make one
+// each (an XCHG on amd64). Owner only.
+func (d *Deque[T]) PushBottomN(xs []*T) {
+	n := int64(len(xs))
+	if n == 0 {
+		return
+	}
+	b := d.bottom.Load() // own last store
+	t := d.top.Load()    // acquire, as in PushBottom
+	r := d.ring.Load()   // own last store
+	for b+n-t > r.mask+1 {
+		r = d.grow(r, t, b)
+	}
+	for i, x := range xs {
+		if x == nil {
+			panic("steal: PushBottomN of nil")
+		}
+		r.slots[(b+int64(i))&r.mask].store(x)
+	}
+	d.bottom.Store(b + n) // release: publishes every slot written above
 }
 
 // grow replaces the full ring r, holding [t, b), by one twice its size.

@@ -120,6 +120,30 @@ func TestDequeGrowWhileWrapped(t *testing.T) {
 	require.True(t, d.Empty())
 }
 
+// TestDequePushBottomN: a batch push keeps the order of the batch (the
+// last item is the newest), grows a wrapped ring as often as it needs to
+// in one call, and mixes with single pushes.
+func TestDequePushBottomN(t *testing.T) {
+	d := steal.NewDeque[int](32)
+	ps := items(1000)
+	for i := range 20 { // move top and bottom 20 slots into the ring
+		d.PushBottom(ps[i])
+		require.Same(t, ps[i], d.PopTop())
+	}
+	d.PushBottomN(ps[20:25])
+	d.PushBottom(ps[25])
+	d.PushBottomN(nil)
+	d.PushBottomN(ps[26:1000]) // two doublings and more in one call
+	require.Equal(t, 980, d.Len())
+	require.Equal(t, 1024, d.Cap())
+	require.Same(t, ps[999], d.PopBottom())
+	for i := 20; i < 999; i++ {
+		require.Same(t, ps[i], d.PopTop())
+	}
+	require.True(t, d.Empty())
+	require.Panics(t, func() { d.PushBottomN([]*int{ps[0], nil}) })
+}
+
 // TestDequeWrapWithoutGrowth runs indices far past the ring size while
 // keeping at most 31 items, so the ring must be reused, never grown.
 func TestDequeWrapWithoutGrowth(t *testing.T) {

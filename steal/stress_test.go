@@ -13,8 +13,9 @@ import (
 
 // TestDequeStress runs one owner against four thieves and checks
 // conservation: every item 0..n-1 is taken exactly once, by the owner
-// (PopBottom, PopTop, PopTopN) or by a thief (Steal, or StealHalf into its own deque,
-// which it drains with PopBottom).
+// (PopBottom, PopTop, PopTopN) or by a thief (Steal, or StealHalf into its
+// own deque, which it drains with PopBottom). The owner pushes one at a
+// time and in batches (PushBottomN).
 //
 // The owner works in rounds, each on a fresh deque of capacity 32 published
 // to the thieves, so the ring grows many times while thieves hold old rings.
@@ -114,9 +115,18 @@ func TestDequeStress(t *testing.T) {
 			if rng.Uint32n(2) == 0 {
 				// Burst: push up to 4096, then pop some back.
 				k := min(int(rng.Uint32n(4096))+1, end-next)
-				for range k {
-					d.PushBottom(ps[next])
-					next++
+				if rng.Uint32n(2) == 0 {
+					for i := next; i < next+k; {
+						m := min(int(rng.Uint32n(200))+1, next+k-i)
+						d.PushBottomN(ps[i : i+m])
+						i += m
+					}
+					next += k
+				} else {
+					for range k {
+						d.PushBottom(ps[next])
+						next++
+					}
 				}
 				if rng.Uint32n(4) == 0 {
 					runtime.Gosched() // with -cpu 1, let thieves meet a full deque
