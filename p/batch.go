@@ -38,9 +38,9 @@ func (b *Batch) Add(u g.Unstarted) {
 // Len returns the number of Gs in b.
 func (b *Batch) Len() int { return b.end - b.off }
 
-// batchLane is the Global's queue of Batches, oldest first. It is guarded
-// by a mutex: it is touched once per overflow (BatchLen Gs) by a producer
-// and once per Get by a consumer.
+// batchLane is the Global's queue of Batches, oldest first. Its links and
+// free list are guarded by a mutex, taken once per overflow (BatchLen
+// Gs) by a producer and once or twice per Get by a consumer.
 type batchLane struct {
 	n          atomic.Int64 // Gs in the lane; read without mu
 	mu         sync.Mutex
@@ -90,28 +90,37 @@ func (l *batchLane) put(b *Batch) {
 
 // take removes up to max Gs, oldest first, gives each a descriptor from
 // pp's free list, and passes it to emit. It returns how many it took.
+// One consumer at a time (the Global's mu serialises them). It holds l.mu
+// only to find the head Batch and to unlink a finished one: producers
+// never touch a Batch once it is queued, and only this consumer moves its
+// off, so the copying runs unlocked, and a producer's put does not wait
+// for it.
 func (l *batchLane) take(pp *P, max int, emit func(*g.G)) int {
 	if max <= 0 || l.n.Load() == 0 {
 		return 0
 	}
 	l.mu.Lock()
-	defer l.mu.Unlock()
+	b := l.head
+	l.mu.Unlock()
 	k := 0
-	for k < max && l.head != nil {
-		b := l.head
+	for b != nil && k < max {
 		for ; k < max && b.off < b.end; k++ {
 			gp, _ := pp.NewG()
 			g.Restore(gp, b.gs[b.off])
 			b.off++
 			emit(gp)
 		}
-		if b.off == b.end {
-			l.head = b.next
-			if l.head == nil {
-				l.tail = nil
-			}
-			l.recycle(b)
+		if b.off < b.end {
+			break
 		}
+		l.mu.Lock()
+		l.head = b.next // read under mu: put may be linking it now
+		if l.head == nil {
+			l.tail = nil
+		}
+		l.recycle(b)
+		b = l.head
+		l.mu.Unlock()
 	}
 	l.n.Add(-int64(k))
 	return k
