@@ -82,8 +82,10 @@
 //
 //   - Free descriptors travel: a P whose free list is full hands half of
 //     it to the runtime's p.FreePool, and a P with none takes a batch from
-//     there before it allocates. Without it one spawning P and one running
-//     P never meet, and the spawner allocates a fresh descriptor per G.
+//     there before it allocates. Without it one spawning P and one P that
+//     steals from it never meet, and the spawner allocates a fresh
+//     descriptor per G. (Overflowed Gs keep their descriptors home; see
+//     Overflow.)
 //   - Overflow: when a P's deque passes overflowLen and the global queue
 //     holds less than backpressureLen Gs per P, the owner moves the
 //     overflowBatch oldest Gs to the global queue in one p.Batch (Go's

@@ -17,8 +17,9 @@ const freePoolMax = 64
 // FreePool is the runtime-wide store of finished G descriptors, exchanged
 // with the Ps' own free lists in batches (Go's sched.gFree plays the same
 // role for goroutines). Without it a P that only spawns and a P that only
-// runs (one spawner, one thief) never meet: the runner's free list fills
-// while the spawner allocates fresh memory for every G.
+// runs what it steals from it never meet: the thief's free list fills
+// while the spawner allocates fresh memory for every G. Gs that overflow
+// to the global queue need none of this: they travel by value (Batch).
 type FreePool struct {
 	mu      sync.Mutex
 	batches [][]*g.G // protected by mu
