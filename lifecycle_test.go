@@ -180,6 +180,65 @@ func TestCloseUnderLoad(t *testing.T) {
 	}
 }
 
+// TestCloseDropsOverflowedGs closes a runtime while two spawning loops
+// (one with G.Go, one in a Group) overflow their Ps' deques into the
+// global queue, where Gs wait by value in Batches. Every G spawned ran
+// exactly once or was reported as not run: to Close for the G.Go
+// children, to Group.Wait for the Group's.
+func TestCloseDropsOverflowedGs(t *testing.T) {
+	const each = 200_000
+	rt, err := usched.New(usched.Config{Procs: 2})
+	require.NoError(t, err)
+	var ran [2][each]atomic.Uint32
+	var groupNotRun atomic.Int64
+	var waitErr error
+	started := make(chan struct{}, 2)
+	rt.Go(func(gp *usched.G) {
+		started <- struct{}{}
+		for i := range each {
+			gp.Go(func(*usched.G) { ran[0][i].Add(1) })
+		}
+	})
+	rt.Go(func(gp *usched.G) {
+		started <- struct{}{}
+		var grp usched.Group
+		for i := range each {
+			grp.Go(gp, func(*usched.G) { ran[1][i].Add(1) })
+		}
+		waitErr = grp.Wait(gp)
+		var nr *usched.NotRunError
+		if errors.As(waitErr, &nr) {
+			groupNotRun.Store(nr.Count)
+		}
+	})
+	<-started
+	<-started
+	for rt.Stats().Total().OverflowGs == 0 {
+		runtime.Gosched()
+	}
+	err = rt.Close()
+	var rootNotRun int64
+	if err != nil {
+		var nr *usched.NotRunError
+		require.ErrorAs(t, err, &nr)
+		rootNotRun = nr.Count
+	}
+	var didRun [2]int64
+	for k := range ran {
+		for i := range ran[k] {
+			n := ran[k][i].Load()
+			require.LessOrEqual(t, n, uint32(1), "G %d/%d ran %d times", k, i, n)
+			didRun[k] += int64(n)
+		}
+	}
+	require.Equal(t, int64(each), didRun[0]+rootNotRun, "G.Go children: ran + reported not run")
+	require.Equal(t, int64(each), didRun[1]+groupNotRun.Load(), "Group children: ran + reported not run (%v)", waitErr)
+	st := rt.Stats().Total()
+	t.Logf("ran %d and %d, not run %d and %d; %d overflowed", didRun[0], didRun[1], rootNotRun, groupNotRun.Load(), st.OverflowGs)
+	require.Positive(t, st.OverflowGs, "the test must overflow into the global queue")
+	require.EqualValues(t, rootNotRun+groupNotRun.Load(), st.NotRunGs)
+}
+
 // TestWaitFromG: Wait and Close called from inside a G return ErrInG
 // instead of blocking the M that must run the Gs they wait for.
 func TestWaitFromG(t *testing.T) {
