@@ -119,6 +119,7 @@ func TestJoinPanics(t *testing.T) {
 		otherDone bool
 	}
 	var inA, inB, inBoth result
+	var nilFuncs error // nil functions panic when called, as rt.Go(nil) does
 	rt.Go(func(gp *usched.G) {
 		var done atomic.Bool
 		inA.err = gp.Join(func(*usched.G) { panicHere("a") }, func(c *usched.G) { c.Yield(); done.Store(true) })
@@ -129,6 +130,7 @@ func TestJoinPanics(t *testing.T) {
 		inB.otherDone = done.Load()
 
 		inBoth.err = gp.Join(func(*usched.G) { panic("a2") }, func(*usched.G) { panic("b2") })
+		nilFuncs = gp.Join(nil, nil)
 	})
 	require.NoError(t, rt.Wait(), "the G that called Join did not panic")
 
@@ -149,7 +151,9 @@ func TestJoinPanics(t *testing.T) {
 		values = append(values, pe.Value)
 	}
 	require.ElementsMatch(t, []any{"a2", "b2"}, values)
-	require.EqualValues(t, 2, rt.Stats().Total().PanickedGs, "only the forked halves are Gs")
+	require.Len(t, nilFuncs.(interface{ Unwrap() []error }).Unwrap(), 2)
+	require.ErrorAs(t, nilFuncs, &pe)
+	require.EqualValues(t, 3, rt.Stats().Total().PanickedGs, "only the forked halves are Gs")
 
 	var after atomic.Bool
 	rt.Go(func(*usched.G) { after.Store(true) })

@@ -22,7 +22,8 @@ const joinPoolMax = 256
 //
 // A panic in a or in b is recovered and returned as a *PanicError (both
 // joined with errors.Join if both panic); Join always waits for b first,
-// so neither function outlives the call. After Close, b is reported as a
+// so neither function outlives the call. A nil a or b panics when called,
+// and is reported the same way. After Close, b is reported as a
 // *NotRunError. gp must be the running G.
 //
 // Join costs less than a Group: its Group comes from a free list of gp's
