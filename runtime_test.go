@@ -219,6 +219,49 @@ func TestYieldManyGs(t *testing.T) {
 	}
 }
 
+// TestGroupStartedByManyGs: several Gs call Go on the same idle Group at
+// once (one of them installs its record, the others wait for it), the
+// waiter then joins all their children, and the Group is reused for the
+// next round. Every child ran exactly once, before its round's Wait
+// returned.
+func TestGroupStartedByManyGs(t *testing.T) {
+	const rounds, adders, each = 50, 8, 16
+	for _, procs := range procsList {
+		t.Run(strconv.Itoa(procs), func(t *testing.T) {
+			rt := newRuntime(t, usched.Config{Procs: procs})
+			var ran [rounds][adders * each]atomic.Int32
+			var early atomic.Int32
+			rt.Go(func(gp *usched.G) {
+				var grp usched.Group
+				for r := range rounds {
+					var added atomic.Int32
+					for a := range adders {
+						gp.Go(func(c *usched.G) {
+							for i := range each {
+								grp.Go(c, func(*usched.G) { ran[r][a*each+i].Add(1) })
+							}
+							added.Add(1)
+						})
+					}
+					for added.Load() < adders {
+						gp.Yield()
+					}
+					if err := grp.Wait(gp); err != nil {
+						panic(err)
+					}
+					for i := range ran[r] {
+						if ran[r][i].Load() != 1 {
+							early.Add(1)
+						}
+					}
+				}
+			})
+			require.NoError(t, rt.Wait())
+			require.Zero(t, early.Load(), "a child had not run exactly once when its round's Wait returned")
+		})
+	}
+}
+
 // TestPanicInGroup: a panicking child is reported to Group.Wait with its
 // value and stack; its siblings still run and the runtime keeps going.
 func TestPanicInGroup(t *testing.T) {

@@ -113,8 +113,8 @@ func fibPool(submit func(func()) error, n int) int {
 func BenchmarkFib(b *testing.B) {
 	forks := float64(fibForks(fibN))
 
-	// "usched" forks with a Group, "usched-join" with G.Join (no Group
-	// allocated, the inline half not escaping); "-preempt-off": the same
+	// "usched" forks with a Group, "usched-join" with G.Join; neither
+	// allocates anything of its own. "-preempt-off": the same
 	// without the watcher and spare Ms (GOMAXPROCS Procs+1 instead of
 	// 2*Procs+1).
 	off := usched.Config{Preempt: usched.PreemptOff}

@@ -15,16 +15,19 @@
 //   - A G's Class is set by its spawner (Init) and never changes; it rides
 //     in the top byte of the G's stamp word, so the descriptor stays 48
 //     bytes. Children inherit it unless spawned with GoClass.
-//   - Group.n counts children spawned but not finished; the child that
-//     takes it to zero wakes the single waiter, if one is registered.
-//     Waiter registration and the final decrement are ordered by
-//     sequentially consistent atomics, so a wake-up is never lost.
-//   - G.Join's Group comes from a free list of the caller's M (Thread)
-//     and goes back there once its Wait returned: n is zero and no child
-//     refers to it. Only the G running on that M touches the list. A
-//     finishing child may still read the waiter word of a recycled Group
-//     after n reached zero; the worst it can do is a spurious Ready of a
-//     later Join's waiter, which Wait's loop absorbs (see G.Join).
+//   - A Group's children report to its GroupState, never to the Group,
+//     so that a Group stays on its G's stack. GroupState.n counts children
+//     spawned but not finished; the child that takes it to zero wakes the
+//     single waiter, if one is registered. Waiter registration and the
+//     final decrement are ordered by sequentially consistent atomics, so a
+//     wake-up is never lost.
+//   - A GroupState comes from a free list of an M (Thread) at a Group's
+//     first Go (or in G.Join) and goes back to the waiter's M once Wait
+//     returned: n is zero and no child refers to it. Only the G running
+//     on an M touches its list. A finishing child may still read the
+//     waiter word of a recycled record after n reached zero; the worst it
+//     can do is a spurious Ready of the record's next waiter, which
+//     Wait's loop absorbs (see Group.Wait).
 //
 // g sits below m in the layout (see DESIGN.md): it calls the scheduler only
 // through the Sched interface, which m implements. That inversion is what

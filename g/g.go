@@ -19,7 +19,7 @@ import (
 type G struct {
 	fn    func(*G)
 	th    *Thread           // the M running (or bound to) this G; nil until first run
-	group *Group            // fork-join group to report to; nil for root Gs
+	group *GroupState       // fork-join group to report to; nil for root Gs
 	co    unsafe.Pointer    // m's coroutine holding this G's stack; nil while unstarted or running
 	link  atomic.Pointer[G] // intrusive link for the MPSC queues in package p
 	// meta packs the G's Class (top 8 bits) with its runnable-since time
@@ -92,7 +92,7 @@ func (c Class) Valid() bool { return c < NumClasses }
 // pointer store costs a write barrier while the GC is marking, and fork-join
 // code keeps the GC marking much of the time.
 // stamp must be below 2^56 (see stampBits).
-func Init(gp *G, fn func(*G), grp *Group, stamp int64, c Class) {
+func Init(gp *G, fn func(*G), grp *GroupState, stamp int64, c Class) {
 	gp.fn = fn
 	gp.group = grp
 	gp.meta = uint64(c)<<stampBits | uint64(stamp)&stampMask
@@ -103,7 +103,7 @@ func Init(gp *G, fn func(*G), grp *Group, stamp int64, c Class) {
 // (see p.Batch), so that the descriptors stay on the P that made them.
 type Unstarted struct {
 	fn    func(*G)
-	group *Group
+	group *GroupState
 	meta  uint64
 }
 
@@ -135,7 +135,7 @@ func (gp *G) ID() uint64 { return uint64(uintptr(unsafe.Pointer(gp))) }
 func Func(gp *G) func(*G) { return gp.fn }
 
 // GroupOf returns the fork-join group gp reports to, or nil.
-func GroupOf(gp *G) *Group { return gp.group }
+func GroupOf(gp *G) *GroupState { return gp.group }
 
 // Stamp returns gp's sampled runnable-since time, or 0.
 func Stamp(gp *G) int64 { return int64(gp.meta & stampMask) }

@@ -11,7 +11,9 @@ import (
 //
 // The zero Group is ready to use. A Group may be reused after Wait returns.
 // Only one G may wait on a Group at a time, and Go and Wait must be called
-// by a running G, passing that G.
+// by a running G, passing that G; several Gs may call Go at once. A Group
+// costs no allocation: it stays on its G's stack, and its children report
+// to a record the Ms recycle.
 //
 // Waiting never blocks the M: Wait first runs its own children that are
 // still queued on its P inline (newest first, as Cilk and oneTBB do), and
@@ -30,14 +32,38 @@ import (
 // million unrelated tasks should not be brought down by one of them; the
 // error still carries the original stack, so nothing is hidden.
 type Group struct {
+	// state is the record the children report to: nil until the first Go
+	// after a Wait, taken then from the free list of the caller's M and
+	// given back by Wait. The children point to the record, never to the
+	// Group, so a Group stays on its G's stack: fork-join code allocates
+	// no Group. (An atomic.Pointer here would make every Group escape:
+	// the compiler assumes sync/atomic's pointer functions leak their
+	// address. Hence a plain pointer published by an atomic int.)
+	state *GroupState
+	// phase orders state: groupIdle (state nil), groupStarting (one Go is
+	// installing a record), groupActive (state set; the store of
+	// groupActive publishes it).
+	phase atomic.Int32
+}
+
+// Group phases (Group.phase).
+const (
+	groupIdle int32 = iota
+	groupStarting
+	groupActive
+)
+
+// GroupState is a Group's record while it has children: how many have not
+// finished, the G waiting for them, and their failures. Package m reaches
+// it through GroupOf. Recycled by the Ms (see Group.Wait).
+type GroupState struct {
 	n      atomic.Int64               // children spawned and not finished
 	waiter atomic.Pointer[G]          // the G parked in Wait, if any
-	fail   atomic.Pointer[groupFails] // nil until a child fails: keeps the Group at 24 bytes
+	fail   atomic.Pointer[groupFails] // nil until a child fails: keeps the record at 24 bytes
 }
 
 // groupFails collects a Group's failures. It is allocated by the first
-// failing child only: a Group is allocated per fork in fork-join code, and
-// its size is garbage the GC must chase.
+// failing child only, so that a GroupState stays small.
 type groupFails struct {
 	mu     sync.Mutex
 	errs   []error // protected by mu
@@ -51,8 +77,30 @@ func (grp *Group) Go(gp *G, fn func(*G)) {
 	if gp == nil {
 		panic("usched: Group.Go called with a nil *G; use Runtime.Go from outside the runtime")
 	}
-	grp.n.Add(1)
-	gp.th.Sched.Spawn(gp, fn, grp, gp.Class())
+	var gs *GroupState
+	if grp.phase.Load() == groupActive {
+		gs = grp.state
+	} else {
+		gs = grp.start(gp)
+	}
+	gs.n.Add(1)
+	gp.th.Sched.Spawn(gp, fn, gs, gp.Class())
+}
+
+// start gives grp a record from gp's M. Two Gs may start the same idle
+// Group at once: one installs the record, the other yields until it is
+// there (a few instructions, unless the installer's thread was switched
+// out in between).
+func (grp *Group) start(gp *G) *GroupState {
+	if grp.phase.CompareAndSwap(groupIdle, groupStarting) {
+		grp.state = gp.th.takeGroup()
+		grp.phase.Store(groupActive)
+		return grp.state
+	}
+	for grp.phase.Load() != groupActive {
+		gp.Yield()
+	}
+	return grp.state
 }
 
 // Wait returns once every child spawned with Go has finished (or, after
@@ -64,16 +112,37 @@ func (grp *Group) Wait(gp *G) error {
 	if gp == nil {
 		panic("usched: Group.Wait called with a nil *G")
 	}
+	if grp.phase.Load() != groupActive {
+		gp.Check()
+		return nil // no child since the last Wait
+	}
+	gs := grp.state
+	err := gs.wait(gp)
+	// The record goes back to this M: n is zero and the failures are
+	// taken. A child that took n to zero may still read (and swap out)
+	// the waiter word a moment later; if the record's next user has
+	// registered a waiter there by then, that waiter gets a spurious
+	// Ready, which wait's loop absorbs (it re-checks n and parks again,
+	// and Park keeps a Ready that comes early).
+	grp.state = nil
+	grp.phase.Store(groupIdle)
+	gp.th.putGroup(gs)
+	return err
+}
+
+// wait is Wait on the record: run or wait for the children, then take
+// their failures.
+func (gs *GroupState) wait(gp *G) error {
 	sched := gp.th.Sched
-	for grp.n.Load() != 0 {
-		if sched.Help(gp, grp) {
+	for gs.n.Load() != 0 {
+		if sched.Help(gp, gs) {
 			continue
 		}
 		// Nothing local to run: register as the waiter and park. The
 		// re-check after the Store pairs with the Swap in Done (both SC):
 		// either Done sees the waiter, or we see n == 0.
-		grp.waiter.Store(gp)
-		if grp.n.Load() == 0 && grp.waiter.CompareAndSwap(gp, nil) {
+		gs.waiter.Store(gp)
+		if gs.n.Load() == 0 && gs.waiter.CompareAndSwap(gp, nil) {
 			break
 		}
 		// Either children are still running, or the last one already took
@@ -81,7 +150,7 @@ func (grp *Group) Wait(gp *G) error {
 		sched.Park(gp)
 	}
 	gp.Check()
-	return grp.takeErr()
+	return gs.takeErr()
 }
 
 // Done records in grp that n children finished, the first with err (a
@@ -90,7 +159,7 @@ func (grp *Group) Wait(gp *G) error {
 // one M into one call, so that a stolen batch of children does not move
 // the counter's cache line between CPUs once per child. Only package m
 // calls it.
-func Done(grp *Group, n int64, err error) *G {
+func Done(grp *GroupState, n int64, err error) *G {
 	if err != nil {
 		f := grp.fails()
 		f.mu.Lock()
@@ -102,7 +171,7 @@ func Done(grp *Group, n int64, err error) *G {
 
 // DropNotRun records in grp that a child was dropped without running (the
 // runtime was closed) and returns the waiter to wake, as Done does.
-func DropNotRun(grp *Group) *G {
+func DropNotRun(grp *GroupState) *G {
 	f := grp.fails()
 	f.mu.Lock()
 	f.notRun++
@@ -112,7 +181,7 @@ func DropNotRun(grp *Group) *G {
 
 // release counts n children out; the last takes the waiter. The Swap pairs
 // with the Store and re-check in Wait (all SC).
-func (grp *Group) release(n int64) *G {
+func (grp *GroupState) release(n int64) *G {
 	if grp.n.Add(-n) != 0 {
 		return nil
 	}
@@ -127,7 +196,7 @@ func (grp *Group) release(n int64) *G {
 }
 
 // fails returns the Group's failure record, allocating it on first use.
-func (grp *Group) fails() *groupFails {
+func (grp *GroupState) fails() *groupFails {
 	if f := grp.fail.Load(); f != nil {
 		return f
 	}
@@ -138,7 +207,7 @@ func (grp *Group) fails() *groupFails {
 // takeErr returns the failures recorded since the last Wait and clears
 // them. Called by the waiter once n is zero, so no child writes
 // concurrently.
-func (grp *Group) takeErr() error {
+func (grp *GroupState) takeErr() error {
 	f := grp.fail.Load()
 	if f == nil {
 		return nil
@@ -154,4 +223,28 @@ func (grp *Group) takeErr() error {
 		return errs[0]
 	}
 	return errors.Join(errs...)
+}
+
+// groupPoolMax bounds a Thread's free GroupStates. A GroupState is held
+// from a Group's first Go to its Wait, so an M needs as many as it has
+// Groups with children at once: about the nesting depth of the fork-join
+// on its stack plus its suspended Gs'. Past the bound, records are left to
+// the GC.
+const groupPoolMax = 256
+
+// takeGroup returns a zero GroupState from th's free list, or a new one.
+func (th *Thread) takeGroup() *GroupState {
+	if n := len(th.groups); n > 0 {
+		gs := th.groups[n-1]
+		th.groups = th.groups[:n-1]
+		return gs
+	}
+	return new(GroupState)
+}
+
+// putGroup keeps a finished Group's record for the next Group on th.
+func (th *Thread) putGroup(gs *GroupState) {
+	if len(th.groups) < groupPoolMax {
+		th.groups = append(th.groups, gs)
+	}
 }

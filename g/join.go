@@ -5,12 +5,6 @@ import (
 	"runtime/debug"
 )
 
-// joinPoolMax bounds a Thread's free Groups for Join. A Group is held only
-// while its Join runs, so an M needs as many as it has Joins in flight at
-// once: the nesting depth of the Gs on its stack plus its suspended Gs'.
-// Past the bound, finished Groups are left to the GC.
-const joinPoolMax = 256
-
 // Join runs a and b, possibly in parallel, and returns once both have
 // finished: the binary fork-join of Cilk's spawn/sync and rayon's join,
 // without an allocation of its own.
@@ -26,25 +20,25 @@ const joinPoolMax = 256
 // and is reported the same way. After Close, b is reported as a
 // *NotRunError. gp must be the running G.
 //
-// Join costs less than a Group: its Group comes from a free list of gp's
-// M, and a, which is only called, does not escape, so neither it nor what
-// it captures is allocated on the heap. Pass the smaller half as a: b is
-// the half other Ps can take.
+// Join allocates nothing of its own: a, which is only called, does not
+// escape, so neither it nor what it captures is allocated on the heap
+// (with a Group, the work done inline is a plain call, which does not
+// escape either). Pass the smaller half as a: b is the half other Ps can
+// take.
 func (gp *G) Join(a, b func(*G)) error {
 	if gp == nil {
 		panic("usched: G.Join called on a nil *G")
 	}
+	// A Group without its handle: the record straight from the M's free
+	// list, since only this call can spawn into it (a Group's first Go
+	// costs a CAS and a publication that Join does not need).
 	th := gp.th
-	grp := th.takeGroup()
-	grp.Go(gp, b)
+	gs := th.takeGroup()
+	gs.n.Add(1)
+	th.Sched.Spawn(gp, b, gs, gp.Class())
 	aerr := callInline(gp, a)
-	err := grp.Wait(gp)
-	// Safe to reuse: n is zero and the failures are taken. A child that
-	// took n to zero may still read (and swap out) the waiter word a moment
-	// later; if a later Join has registered a waiter there by then, that
-	// waiter gets a spurious Ready, which Wait's loop absorbs (it re-checks
-	// n and parks again, and Park keeps a Ready that comes early).
-	th.putGroup(grp)
+	err := gs.wait(gp)
+	th.putGroup(gs) // safe to reuse: see Group.Wait
 	if aerr != nil {
 		if err != nil {
 			return errors.Join(aerr, err)
@@ -71,22 +65,4 @@ func callInline(gp *G, fn func(*G)) (perr *PanicError) {
 // stack still shows where the panic started.
 func Recovered(gp *G, r any) *PanicError {
 	return &PanicError{GID: gp.ID(), Value: r, Stack: debug.Stack()}
-}
-
-// takeGroup returns a zero Group from th's free list, or a new one.
-func (th *Thread) takeGroup() *Group {
-	if n := len(th.groups); n > 0 {
-		grp := th.groups[n-1]
-		th.groups[n-1] = nil
-		th.groups = th.groups[:n-1]
-		return grp
-	}
-	return new(Group)
-}
-
-// putGroup keeps a finished Join's Group for the next Join on th.
-func (th *Thread) putGroup(grp *Group) {
-	if len(th.groups) < joinPoolMax {
-		th.groups = append(th.groups, grp)
-	}
 }

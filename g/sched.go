@@ -8,7 +8,7 @@ import "time"
 type Sched interface {
 	// Spawn creates a child G of class c running fn on the caller's P.
 	// grp, if not nil, has already counted the child.
-	Spawn(gp *G, fn func(*G), grp *Group, c Class)
+	Spawn(gp *G, fn func(*G), grp *GroupState, c Class)
 	// Yield puts gp behind the other runnable Gs of its P and runs them.
 	Yield(gp *G)
 	// Help runs one child of grp that is queued on gp's P inline, on gp's
@@ -16,7 +16,7 @@ type Sched interface {
 	// (work-first join). Only grp's own children are run this way: an
 	// unrelated G run on top of the waiter could wait for the waiter
 	// itself and never return.
-	Help(gp *G, grp *Group) bool
+	Help(gp *G, grp *GroupState) bool
 	// Park suspends gp until Ready(gp) is called. A Ready that happens
 	// before Park (after gp registered itself somewhere) is not lost.
 	Park(gp *G)
@@ -45,7 +45,7 @@ type Thread struct {
 	Preempt *uint64
 	// Sched is the M behind this thread. Set once, before any G runs.
 	Sched Sched
-	// groups are free Groups for G.Join. Only the G running on this M
-	// touches them, so they need no lock.
-	groups []*Group
+	// groups are free GroupStates for Groups and G.Join. Only the G
+	// running on this M touches them, so they need no lock.
+	groups []*GroupState
 }

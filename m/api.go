@@ -11,7 +11,7 @@ import (
 // Spawn creates a child G of class c on mp's P and gives it to the
 // policy (for work stealing: it becomes runnext, and the previous runnext
 // goes to the deque where idle Ps can steal it).
-func (mp *M) Spawn(parent *g.G, fn func(*g.G), grp *g.Group, c g.Class) {
+func (mp *M) Spawn(parent *g.G, fn func(*g.G), grp *g.GroupState, c g.Class) {
 	s, pp := mp.s, mp.pp
 	pp.C.Inc(p.SpawnedGs)
 	if s.closed.Load() {
@@ -73,7 +73,7 @@ func (mp *M) yield(gp *g.G, preempted bool) {
 // queued G is not grp's child (grp's children were stolen or have run),
 // Help puts it back and reports false: run on top of the waiter, an
 // unrelated G that waits for the waiter would never return.
-func (mp *M) Help(gp *g.G, grp *g.Group) bool {
+func (mp *M) Help(gp *g.G, grp *g.GroupState) bool {
 	next := mp.s.pol.TakeChild(mp, grp, gp.Class())
 	if next == nil {
 		mp.flushDone() // the waiter may be waiting on completions this M deferred

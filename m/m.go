@@ -47,7 +47,7 @@ type M struct {
 
 	// Completions of doneGrp's children that finished on this M and are
 	// not yet subtracted from its count; see finish and flushDone.
-	doneGrp *g.Group
+	doneGrp *g.GroupState
 	doneN   int64
 	// spawnRun counts the Gs spawned by the running G since it last
 	// started or resumed (approximately: inline children reset it); see

@@ -55,7 +55,7 @@ type Policy interface {
 	Steal(mp *M, first *p.P) *g.G
 	// TakeChild returns an unstarted child of grp queued on mp's own P,
 	// of class c, to run inline in the waiter's Group.Wait, or nil.
-	TakeChild(mp *M, grp *g.Group, c g.Class) *g.G
+	TakeChild(mp *M, grp *g.GroupState, c g.Class) *g.G
 	// Pending reports whether a G that mp could take may be queued in the
 	// policy's queues. It never returns false while a push completed
 	// before the call is pending.

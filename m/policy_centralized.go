@@ -95,7 +95,7 @@ func (*centralized) Steal(*M, *p.P) *g.G { return nil }
 
 // TakeChild finds nothing: children wait in the global FIFO, and a
 // waiter suspends rather than run them out of turn.
-func (*centralized) TakeChild(*M, *g.Group, g.Class) *g.G { return nil }
+func (*centralized) TakeChild(*M, *g.GroupState, g.Class) *g.G { return nil }
 
 func (c *centralized) Pending(mp *M) bool {
 	return c.s.global.Len() > 0 || c.ms[mp.pp.ID].peek() != nil

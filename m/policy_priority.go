@@ -425,7 +425,7 @@ func (pr *priority) stealFrom(mp *M, victim, r int, half bool) *g.G {
 	return nil
 }
 
-func (pr *priority) TakeChild(mp *M, grp *g.Group, c g.Class) *g.G {
+func (pr *priority) TakeChild(mp *M, grp *g.GroupState, c g.Class) *g.G {
 	r := c.Rank()
 	next := pr.pop(mp.pp.ID, r)
 	if next == nil {

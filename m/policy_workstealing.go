@@ -105,7 +105,7 @@ func (*workStealing) stealOne(mp *M, victim *p.P) *g.G {
 	return nil
 }
 
-func (*workStealing) TakeChild(mp *M, grp *g.Group, _ g.Class) *g.G {
+func (*workStealing) TakeChild(mp *M, grp *g.GroupState, _ g.Class) *g.G {
 	pp := mp.pp
 	next := pp.RunqGet()
 	if next == nil {
