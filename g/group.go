@@ -11,9 +11,11 @@ import (
 //
 // The zero Group is ready to use. A Group may be reused after Wait returns.
 // Only one G may wait on a Group at a time, and Go and Wait must be called
-// by a running G, passing that G; several Gs may call Go at once. A Group
-// costs no allocation: it stays on its G's stack, and its children report
-// to a record the Ms recycle.
+// by a running G, passing that G; several Gs may call Go at once. As with
+// sync.WaitGroup's Add, a Go from another G than the waiter must happen
+// before the Wait that is to join its child, or from one of the children
+// themselves. A Group costs no allocation: it stays on its G's stack, and
+// its children report to a record the Ms recycle.
 //
 // Waiting never blocks the M: Wait first runs its own children that are
 // still queued on its P inline (newest first, as Cilk and oneTBB do), and
