@@ -16,7 +16,9 @@ type G = g.G
 // Group is a fork-join scope: a G spawns children with Go and joins them
 // with Wait, which never blocks the M (it runs children inline or
 // suspends). A panicking child is reported by Wait as a *PanicError; it
-// is not re-raised. The zero Group is ready to use. See g.Group.
+// is not re-raised. The zero Group is ready to use, and costs no
+// allocation: it stays on its G's stack. See g.Group, and G.Join for a
+// binary split.
 type Group = g.Group
 
 // PanicError reports a G that panicked: its ID, the panic value and the
