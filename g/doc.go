@@ -22,8 +22,8 @@
 //     final decrement are ordered by sequentially consistent atomics, so a
 //     wake-up is never lost.
 //   - A GroupState comes from a free list of an M (Thread) at a Group's
-//     first Go (or in G.Join) and goes back to the waiter's M once Wait
-//     returned: n is zero and no child refers to it. Only the G running
+//     first Go (or in G.Join) and goes back to the waiter's M when its
+//     wait ends: n is zero and no child refers to it. Only the G running
 //     on an M touches its list. A finishing child may still read the
 //     waiter word of a recycled record after n reached zero; the worst it
 //     can do is a spurious Ready of the record's next waiter, which

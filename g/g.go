@@ -93,9 +93,7 @@ func (c Class) Valid() bool { return c < NumClasses }
 // code keeps the GC marking much of the time.
 // stamp must be below 2^56 (see stampBits).
 func Init(gp *G, fn func(*G), grp *GroupState, stamp int64, c Class) {
-	gp.fn = fn
-	gp.group = grp
-	gp.meta = uint64(c)<<stampBits | uint64(stamp)&stampMask
+	Restore(gp, Unstarted{fn, grp, uint64(c)<<stampBits | uint64(stamp)&stampMask})
 }
 
 // Unstarted is an unstarted G by value: everything its descriptor holds

@@ -80,11 +80,17 @@ func (grp *Group) Go(gp *G, fn func(*G)) {
 		panic("usched: Group.Go called with a nil *G; use Runtime.Go from outside the runtime")
 	}
 	var gs *GroupState
-	if grp.phase.Load() == groupActive {
+	if grp.phase.Load() == groupActive { // publishes state
 		gs = grp.state
 	} else {
 		gs = grp.start(gp)
 	}
+	gs.spawn(gp, fn)
+}
+
+// spawn counts a child of the record and spawns it on gp's P (Group.Go and
+// G.Join).
+func (gs *GroupState) spawn(gp *G, fn func(*G)) {
 	gs.n.Add(1)
 	gp.th.Sched.Spawn(gp, fn, gs, gp.Class())
 }
@@ -118,23 +124,22 @@ func (grp *Group) Wait(gp *G) error {
 		gp.Check()
 		return nil // no child since the last Wait
 	}
-	gs := grp.state
-	err := gs.wait(gp)
-	// The record goes back to this M: n is zero and the failures are
-	// taken. A child that took n to zero may still read (and swap out)
-	// the waiter word a moment later; if the record's next user has
-	// registered a waiter there by then, that waiter gets a spurious
-	// Ready, which wait's loop absorbs (it re-checks n and parks again,
-	// and Park keeps a Ready that comes early).
+	err := grp.state.join(gp)
 	grp.state = nil
 	grp.phase.Store(groupIdle)
-	gp.th.putGroup(gs)
 	return err
 }
 
-// wait is Wait on the record: run or wait for the children, then take
-// their failures.
-func (gs *GroupState) wait(gp *G) error {
+// join is Wait on the record (Group.Wait and G.Join): it runs or waits for
+// the children, takes their failures, and gives the record back to gp's
+// M. Reuse is safe: n is zero and the failures are taken. A child that
+// took n to zero may still read (and swap out) the waiter word a moment
+// later; if the record's next user has registered a waiter there by then,
+// that waiter gets a spurious Ready, which the loop below absorbs (it
+// re-checks n and parks again, and Park keeps a Ready that comes early).
+// The record can only be reused by gp's M after gp moves on, so giving it
+// back before the caller resets its Group is safe too.
+func (gs *GroupState) join(gp *G) error {
 	sched := gp.th.Sched
 	for gs.n.Load() != 0 {
 		if sched.Help(gp, gs) {
@@ -152,7 +157,9 @@ func (gs *GroupState) wait(gp *G) error {
 		sched.Park(gp)
 	}
 	gp.Check()
-	return gs.takeErr()
+	err := gs.takeErr()
+	gp.th.putGroup(gs)
+	return err
 }
 
 // Done records in grp that n children finished, the first with err (a

@@ -32,13 +32,10 @@ func (gp *G) Join(a, b func(*G)) error {
 	// A Group without its handle: the record straight from the M's free
 	// list, since only this call can spawn into it (a Group's first Go
 	// costs a CAS and a publication that Join does not need).
-	th := gp.th
-	gs := th.takeGroup()
-	gs.n.Add(1)
-	th.Sched.Spawn(gp, b, gs, gp.Class())
+	gs := gp.th.takeGroup()
+	gs.spawn(gp, b)
 	aerr := callInline(gp, a)
-	err := gs.wait(gp)
-	th.putGroup(gs) // safe to reuse: see Group.Wait
+	err := gs.join(gp)
 	if aerr != nil {
 		if err != nil {
 			return errors.Join(aerr, err)
