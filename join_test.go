@@ -113,7 +113,16 @@ func TestJoinTreesExactlyOnce(t *testing.T) {
 // *PanicError with its value and stack, after the other half finished;
 // two panics come back joined; the runtime keeps going.
 func TestJoinPanics(t *testing.T) {
-	rt := newRuntime(t, usched.Config{Procs: 2})
+	// On one P nothing can steal b, so Join takes it back and runs it
+	// inline (M.Unfork) whenever a does not yield: that path must report
+	// b's panic too. On two Ps b is often stolen.
+	for _, procs := range []int{1, 2} {
+		t.Run(strconv.Itoa(procs), func(t *testing.T) { testJoinPanics(t, procs) })
+	}
+}
+
+func testJoinPanics(t *testing.T, procs int) {
+	rt := newRuntime(t, usched.Config{Procs: procs})
 	type result struct {
 		err       error
 		otherDone bool
@@ -159,4 +168,28 @@ func TestJoinPanics(t *testing.T) {
 	rt.Go(func(*usched.G) { after.Store(true) })
 	require.NoError(t, rt.Wait())
 	require.True(t, after.Load())
+}
+
+// TestJoinRecordReuse: a Join whose forked half ran inline (on one P
+// nothing steals it) gives its record back to the M with a zero count, so
+// the Group that reuses the record next waits only for its own child. If
+// the count were left at one, that Wait would never return: the test
+// then fails after waitOrHang's minute (and its Close waits for ever, as
+// documented for a G that never returns, until go test's -timeout).
+func TestJoinRecordReuse(t *testing.T) {
+	rt := newRuntime(t, usched.Config{Procs: 1})
+	var ran atomic.Int64
+	inc := func(*usched.G) { ran.Add(1) }
+	var errs []error
+	rt.Go(func(gp *usched.G) {
+		for range 100 {
+			errs = append(errs, gp.Join(inc, inc))
+			var grp usched.Group
+			grp.Go(gp, inc)
+			errs = append(errs, grp.Wait(gp))
+		}
+	})
+	waitOrHang(t, rt)
+	require.NoError(t, errors.Join(errs...))
+	require.EqualValues(t, 300, ran.Load())
 }

@@ -28,6 +28,10 @@
 //     waiter word of a recycled record after n reached zero; the worst it
 //     can do is a spurious Ready of the record's next waiter, which
 //     Wait's loop absorbs (see Group.Wait).
+//   - G.Join writes n with plain stores: 1 before its one child is
+//     published, 0 when it took the child back and ran it inline
+//     (Sched.Unfork), when no other thread has seen the record. Every
+//     other access to n is atomic.
 //
 // g sits below m in the layout (see DESIGN.md): it calls the scheduler only
 // through the Sched interface, which m implements. That inversion is what

@@ -59,7 +59,11 @@ const (
 // finished, the G waiting for them, and their failures. Package m reaches
 // it through GroupOf. Recycled by the Ms (see Group.Wait).
 type GroupState struct {
-	n      atomic.Int64               // children spawned and not finished
+	// n counts the children spawned and not finished. It is a plain
+	// int64 reached through sync/atomic's functions, not an atomic.Int64,
+	// so that G.Join can write it with plain stores while the record is
+	// its own (see GroupState.fork). First field: 64-bit aligned.
+	n      int64
 	waiter atomic.Pointer[G]          // the G parked in Wait, if any
 	fail   atomic.Pointer[groupFails] // nil until a child fails: keeps the record at 24 bytes
 }
@@ -91,7 +95,16 @@ func (grp *Group) Go(gp *G, fn func(*G)) {
 // spawn counts a child of the record and spawns it on gp's P (Group.Go and
 // G.Join).
 func (gs *GroupState) spawn(gp *G, fn func(*G)) {
-	gs.n.Add(1)
+	atomic.AddInt64(&gs.n, 1)
+	gp.th.Sched.Spawn(gp, fn, gs, gp.Class())
+}
+
+// fork is spawn for a record with one child, G.Join's. The record is the
+// caller's alone until Spawn publishes the child, so the count is set
+// with a plain store: the publication (an atomic store of the G) orders
+// it before whatever the thread that takes the child does with it.
+func (gs *GroupState) fork(gp *G, fn func(*G)) {
+	gs.n = 1
 	gp.th.Sched.Spawn(gp, fn, gs, gp.Class())
 }
 
@@ -141,7 +154,7 @@ func (grp *Group) Wait(gp *G) error {
 // back before the caller resets its Group is safe too.
 func (gs *GroupState) join(gp *G) error {
 	sched := gp.th.Sched
-	for gs.n.Load() != 0 {
+	for atomic.LoadInt64(&gs.n) != 0 {
 		if sched.Help(gp, gs) {
 			continue
 		}
@@ -149,7 +162,7 @@ func (gs *GroupState) join(gp *G) error {
 		// re-check after the Store pairs with the Swap in Done (both SC):
 		// either Done sees the waiter, or we see n == 0.
 		gs.waiter.Store(gp)
-		if gs.n.Load() == 0 && gs.waiter.CompareAndSwap(gp, nil) {
+		if atomic.LoadInt64(&gs.n) == 0 && gs.waiter.CompareAndSwap(gp, nil) {
 			break
 		}
 		// Either children are still running, or the last one already took
@@ -191,7 +204,7 @@ func DropNotRun(grp *GroupState) *G {
 // release counts n children out; the last takes the waiter. The Swap pairs
 // with the Store and re-check in Wait (all SC).
 func (grp *GroupState) release(n int64) *G {
-	if grp.n.Add(-n) != 0 {
+	if atomic.AddInt64(&grp.n, -n) != 0 {
 		return nil
 	}
 	// Usually nobody waits yet (the waiter ran the child inline): a load

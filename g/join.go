@@ -20,6 +20,11 @@ import (
 // and is reported the same way. After Close, b is reported as a
 // *NotRunError. gp must be the running G.
 //
+// When b is not stolen, Join takes it back and runs it inline without an
+// atomic operation on its record: what is left are the P's queue
+// operations that put b where thieves can see it and decide whether one
+// took it.
+//
 // Join allocates nothing of its own: a, which is only called, does not
 // escape, so neither it nor what it captures is allocated on the heap
 // (with a Group, the work done inline is a plain call, which does not
@@ -33,9 +38,19 @@ func (gp *G) Join(a, b func(*G)) error {
 	// list, since only this call can spawn into it (a Group's first Go
 	// costs a CAS and a publication that Join does not need).
 	gs := gp.th.takeGroup()
-	gs.spawn(gp, b)
+	gs.fork(gp, b)
 	aerr := callInline(gp, a)
-	err := gs.join(gp)
+	var err error
+	if gp.th.Sched.Unfork(gp, gs) {
+		// b ran inline and returned: no other thread saw the record
+		// since fork, so its count goes back to zero with a plain store,
+		// nobody needs waking, and there is no failure to take.
+		gs.n = 0
+		gp.th.putGroup(gs)
+		gp.Check()
+	} else {
+		err = gs.join(gp)
+	}
 	if aerr != nil {
 		if err != nil {
 			return errors.Join(aerr, err)

@@ -17,6 +17,14 @@ type Sched interface {
 	// unrelated G run on top of the waiter could wait for the waiter
 	// itself and never return.
 	Help(gp *G, grp *GroupState) bool
+	// Unfork is Help for G.Join, whose record has one child. If that
+	// child is still queued on gp's P, Unfork runs it inline, and if it
+	// returns normally Unfork reports true without counting it out of
+	// grp: no other thread saw grp, so the caller resets the count with a
+	// store instead of an atomic add. Otherwise (the child was stolen,
+	// panicked, or was dropped by Close) the child is reported to grp as
+	// usual, and Unfork returns false.
+	Unfork(gp *G, grp *GroupState) bool
 	// Park suspends gp until Ready(gp) is called. A Ready that happens
 	// before Park (after gp registered itself somewhere) is not lost.
 	Park(gp *G)

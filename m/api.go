@@ -86,6 +86,25 @@ func (mp *M) Help(gp *g.G, grp *g.GroupState) bool {
 	return true
 }
 
+// Unfork runs G.Join's child inline if it is still queued on mp's P
+// (see g.Sched). It takes the child as Help does, so an unrelated G above
+// it stays queued, and runs it with execute, whose finish defers a normal
+// completion on the M (doneGrp): Unfork takes that completion back
+// instead of flushing it. A panic or a drop after Close is reported to
+// grp by execute itself, and then doneGrp is not grp.
+func (mp *M) Unfork(gp *g.G, grp *g.GroupState) bool {
+	next := mp.s.pol.TakeChild(mp, grp, gp.Class())
+	if next == nil {
+		return false
+	}
+	mp.execute(next)
+	if mp.doneGrp != grp {
+		return false
+	}
+	mp.doneGrp, mp.doneN = nil, 0 // grp's only child: doneN was 1
+	return true
+}
+
 // Park suspends gp until Ready(gp).
 func (mp *M) Park(gp *g.G) {
 	mp.suspend(gp)
