@@ -28,10 +28,12 @@
 //     waiter word of a recycled record after n reached zero; the worst it
 //     can do is a spurious Ready of the record's next waiter, which
 //     Wait's loop absorbs (see Group.Wait).
-//   - G.Join writes n with plain stores: 1 before its one child is
-//     published, 0 when it took the child back and ran it inline
-//     (Sched.Unfork), when no other thread has seen the record. Every
-//     other access to n is atomic.
+//   - n is written with plain stores where no other thread can reach it:
+//     by the G that installs the record (Group.start) or forks its one
+//     child (G.Join), before publishing it; by G.Join again when it took
+//     the child back and ran it inline (Sched.Unfork); and by Settle, when
+//     the completions an M deferred are all the children n still counts.
+//     Every other access to n is atomic.
 //
 // g sits below m in the layout (see DESIGN.md): it calls the scheduler only
 // through the Sched interface, which m implements. That inversion is what

@@ -83,13 +83,15 @@ func (grp *Group) Go(gp *G, fn func(*G)) {
 	if gp == nil {
 		panic("usched: Group.Go called with a nil *G; use Runtime.Go from outside the runtime")
 	}
-	var gs *GroupState
 	if grp.phase.Load() == groupActive { // publishes state
-		gs = grp.state
-	} else {
-		gs = grp.start(gp)
+		grp.state.spawn(gp, fn)
+		return
 	}
-	gs.spawn(gp, fn)
+	if gs, counted := grp.start(gp); counted {
+		gp.th.Sched.Spawn(gp, fn, gs, gp.Class())
+	} else {
+		gs.spawn(gp, fn)
+	}
 }
 
 // spawn counts a child of the record and spawns it on gp's P (Group.Go and
@@ -97,6 +99,22 @@ func (grp *Group) Go(gp *G, fn func(*G)) {
 func (gs *GroupState) spawn(gp *G, fn func(*G)) {
 	atomic.AddInt64(&gs.n, 1)
 	gp.th.Sched.Spawn(gp, fn, gs, gp.Class())
+}
+
+// Settle is how an M that ran children of grp inline, and deferred their
+// n completions (see Done), finishes a Wait without an atomic add: if
+// those n are all the children grp still counts, no other thread can
+// touch the count any more (every other child has finished and reported,
+// and a Go from another G must happen before the Wait), so Settle zeroes
+// it with a plain store and reports true; nobody needs waking, as the
+// waiter is the G that ran them. Otherwise it changes nothing and the
+// caller reports the completions with Done.
+func Settle(grp *GroupState, n int64) bool {
+	if atomic.LoadInt64(&grp.n) != n {
+		return false
+	}
+	grp.n = 0
+	return true
 }
 
 // fork is spawn for a record with one child, G.Join's. The record is the
@@ -112,16 +130,22 @@ func (gs *GroupState) fork(gp *G, fn func(*G)) {
 // Group at once: one installs the record, the other yields until it is
 // there (a few instructions, unless the installer's thread was switched
 // out in between).
-func (grp *Group) start(gp *G) *GroupState {
+//
+// The G that installs the record counts its own child in it with a plain
+// store before publishing it (no other G can reach the record before),
+// and reports counted: its Go then spawns without an atomic add.
+func (grp *Group) start(gp *G) (gs *GroupState, counted bool) {
 	if grp.phase.CompareAndSwap(groupIdle, groupStarting) {
-		grp.state = gp.th.takeGroup()
+		gs = gp.th.takeGroup()
+		gs.n = 1
+		grp.state = gs
 		grp.phase.Store(groupActive)
-		return grp.state
+		return gs, true
 	}
 	for grp.phase.Load() != groupActive {
 		gp.Yield()
 	}
-	return grp.state
+	return grp.state, false
 }
 
 // Wait returns once every child spawned with Go has finished (or, after

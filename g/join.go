@@ -21,9 +21,9 @@ import (
 // *NotRunError. gp must be the running G.
 //
 // When b is not stolen, Join takes it back and runs it inline without an
-// atomic operation on its record: what is left are the P's queue
-// operations that put b where thieves can see it and decide whether one
-// took it.
+// atomic operation on its record (Sched.Unfork): what is left are the
+// P's queue operations that put b where thieves can see it and decide
+// whether one took it.
 //
 // Join allocates nothing of its own: a, which is only called, does not
 // escape, so neither it nor what it captures is allocated on the heap

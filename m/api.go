@@ -82,6 +82,13 @@ func (mp *M) Help(gp *g.G, grp *g.GroupState) bool {
 	mp.execute(next)
 	// A waiter's own children report at once: the waiter checks its count
 	// next, and must not mistake a deferred completion for a running child.
+	// When they were the last children grp counts, g.Settle reports them
+	// with a plain store (the usual case of fork-join: the child ran
+	// here, unstolen).
+	if mp.doneGrp == grp && g.Settle(grp, mp.doneN) {
+		mp.doneGrp, mp.doneN = nil, 0
+		return true
+	}
 	mp.flushDone()
 	return true
 }
