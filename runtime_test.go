@@ -388,14 +388,28 @@ func TestGOMAXPROCSRule(t *testing.T) {
 // exactly once.
 func TestSpawnLoopBackpressure(t *testing.T) {
 	rt := newRuntime(t, usched.Config{Procs: 1})
-	const n = 100_000
+	const n = 300_000
+	// maxPendingGs bounds the Gs spawned and not finished at any time:
+	// the deque's backpressure threshold (1024) plus one loop's spawns,
+	// with room for the counters' publication lag (on one P, spawned and
+	// finished counts are published together). A loop that, once
+	// resumed, spawned more Gs than its P ran before resuming it let the
+	// queue creep up by a few Gs a round, without bound: 23,887 pending
+	// near the end of this loop before M.backpressure kept it marked.
+	const maxPendingGs = 4096
 	ran := make([]atomic.Uint32, n)
+	var maxPending uint64
 	rt.Go(func(gp *usched.G) {
 		for i := range n {
 			gp.Go(func(*usched.G) { ran[i].Add(1) })
+			if i%1024 == 0 {
+				tot := rt.Stats().Total()
+				maxPending = max(maxPending, tot.SpawnedGs-tot.FinishedGs)
+			}
 		}
 	})
 	require.NoError(t, rt.Wait())
+	require.LessOrEqual(t, maxPending, uint64(maxPendingGs), "a spawning loop's queue must stay bounded")
 	for i := range ran {
 		require.EqualValues(t, 1, ran[i].Load(), "G %d", i)
 	}

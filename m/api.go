@@ -67,6 +67,20 @@ func (mp *M) yield(gp *g.G, preempted bool) {
 	mp.suspend(gp)
 }
 
+// backpressure makes the spawning loop gp yield (see
+// workStealing.Spawned). Resumed, gp is still a spawning loop, and stays
+// marked as one: its next spawn yields again if the deque is still
+// overlong. The fairness check resumes it after its P ran about
+// fairnessTicks Gs; had it the full backpressureSpawns to spawn again, it
+// would add more than that whenever backpressureSpawns > fairnessTicks,
+// and the queue would creep up by the difference every round, without
+// bound (24,000 Gs on one P after a 300,000-G loop).
+func (mp *M) backpressure(gp *g.G) {
+	mp.pp.C.Inc(p.Backpressures)
+	mp.yield(gp, false)
+	mp.spawnRun = backpressureSpawns
+}
+
 // Help runs one queued child of grp inline and reports whether it found
 // one. It is the work-first half of Group.Wait: a waiter runs its own
 // children (newest first) before it considers suspending. If the newest

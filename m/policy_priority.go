@@ -115,8 +115,7 @@ func (pr *priority) Spawned(mp *M, parent, gp *g.G) {
 		if pr.s.procs > 1 && pr.global[r].Len() < backpressureLen*int64(pr.s.procs) {
 			mp.overflowTo(&pr.global[r], func(max int, fn func(*g.G)) int { return pr.popOldestN(pid, r, max, fn) })
 		} else if n > backpressureLen && mp.spawnRun > backpressureSpawns {
-			mp.pp.C.Inc(p.Backpressures)
-			mp.yield(parent, false)
+			mp.backpressure(parent)
 		}
 	}
 }

@@ -38,8 +38,7 @@ func (ws *workStealing) Spawned(mp *M, parent, gp *g.G) {
 			// backpressureSpawns Gs since it last started or resumed
 			// yields: yielding gives a G a stack, which a G that spawns a
 			// few children must not pay for.
-			pp.C.Inc(p.Backpressures)
-			mp.yield(parent, false)
+			mp.backpressure(parent)
 		}
 	}
 }
