@@ -61,8 +61,8 @@ const (
 type GroupState struct {
 	// n counts the children spawned and not finished. It is a plain
 	// int64 reached through sync/atomic's functions, not an atomic.Int64,
-	// so that G.Join can write it with plain stores while the record is
-	// its own (see GroupState.fork). First field: 64-bit aligned.
+	// so that it can be written with plain stores where no other thread
+	// can reach it (see the package doc). First field: 64-bit aligned.
 	n      int64
 	waiter atomic.Pointer[G]          // the G parked in Wait, if any
 	fail   atomic.Pointer[groupFails] // nil until a child fails: keeps the record at 24 bytes
