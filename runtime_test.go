@@ -387,25 +387,32 @@ func TestGOMAXPROCSRule(t *testing.T) {
 // P is made to yield, so the queue stays bounded; every child still runs
 // exactly once.
 func TestSpawnLoopBackpressure(t *testing.T) {
-	rt := newRuntime(t, usched.Config{Procs: 1})
+	for _, pol := range []usched.Policy{usched.WorkStealing, usched.Priority, usched.Centralized} {
+		t.Run(pol.String(), func(t *testing.T) { testSpawnLoopBackpressure(t, pol) })
+	}
+}
+
+func testSpawnLoopBackpressure(t *testing.T, pol usched.Policy) {
+	// Preemption off: the loop's only yields are backpressure's.
+	rt := newRuntime(t, usched.Config{Procs: 1, Policy: pol, Preempt: usched.PreemptOff})
 	const n = 300_000
 	// maxPendingGs bounds the Gs spawned and not finished at any time:
-	// the deque's backpressure threshold (1024) plus one loop's spawns,
-	// with room for the counters' publication lag (on one P, spawned and
-	// finished counts are published together). A loop that, once
-	// resumed, spawned more Gs than its P ran before resuming it let the
-	// queue creep up by a few Gs a round, without bound: 23,887 pending
-	// near the end of this loop before M.backpressure kept it marked.
+	// the queue's backpressure threshold (1024) plus one loop's spawns.
+	// A loop that, once resumed, spawned more Gs than its P ran before
+	// resuming it let the queue creep up by a few Gs a round, without
+	// bound: 24,021 pending under WorkStealing before M.backpressure kept
+	// it marked, and all 300,000 under Centralized, which had no
+	// backpressure. (Counted by the Gs
+	// themselves: Stats are published when the M schedules, which a
+	// loop that never yields does not let it do.)
 	const maxPendingGs = 4096
 	ran := make([]atomic.Uint32, n)
+	var finished atomic.Int64
 	var maxPending int64
 	rt.Go(func(gp *usched.G) {
 		for i := range n {
-			gp.Go(func(*usched.G) { ran[i].Add(1) })
-			if i%1024 == 0 {
-				tot := rt.Stats().Total()
-				maxPending = max(maxPending, int64(tot.SpawnedGs)-int64(tot.FinishedGs))
-			}
+			gp.Go(func(*usched.G) { ran[i].Add(1); finished.Add(1) })
+			maxPending = max(maxPending, int64(i+1)-finished.Load())
 		}
 	})
 	require.NoError(t, rt.Wait())

@@ -98,7 +98,8 @@
 //     since it last ran, while its P's deque holds more than
 //     backpressureLen and the global queue is full (or there is one P),
 //     yields, and once resumed yields again at its next spawn while the
-//     deque is still that long (M.backpressure). A spawning loop would
+//     deque is still that long (M.backpressure; Priority applies it per
+//     class deque, Centralized to its FIFO). A spawning loop would
 //     otherwise queue without bound, and a million queued Gs cost GC
 //     marking and page faults for each. Gs that spawn a few children never
 //     yield this way (yielding gives a G a stack).

@@ -58,8 +58,21 @@ func (c *centralized) put(gp *g.G) {
 	c.s.wakep()
 }
 
-func (c *centralized) Spawned(_ *M, _, gp *g.G) { c.put(gp) }
-func (c *centralized) Submitted(gp *g.G)        { c.put(gp) }
+// Spawned queues gp at the back of the FIFO. A spawning loop that has
+// filled the FIFO (backpressureLen Gs per P) yields, as under work
+// stealing (M.backpressure), and as a yielded G it waits until every G
+// queued before it has been taken: without that, a loop that outruns the
+// Ms queued every G it spawned (all 300,000 of a loop on one P with
+// preemption off; 10,000 with preemption on, which makes it yield now
+// and then).
+func (c *centralized) Spawned(mp *M, parent, gp *g.G) {
+	c.put(gp)
+	if mp.spawnRun > backpressureSpawns && c.s.global.Len() > backpressureLen*int64(c.s.procs) {
+		mp.backpressure(parent)
+	}
+}
+
+func (c *centralized) Submitted(gp *g.G) { c.put(gp) }
 
 func (c *centralized) Yielded(mp *M, gp *g.G, _ bool) {
 	c.ms[mp.pp.ID].push(gp, c.s.global.Pushed())
