@@ -193,11 +193,13 @@ func TestCloseDropsOverflowedGs(t *testing.T) {
 	var groupNotRun atomic.Int64
 	var waitErr error
 	started := make(chan struct{}, 2)
+	var loopsDone atomic.Int32 // spawning loops that got to their end
 	rt.Go(func(gp *usched.G) {
 		started <- struct{}{}
 		for i := range each {
 			gp.Go(func(*usched.G) { ran[0][i].Add(1) })
 		}
+		loopsDone.Add(1)
 	})
 	rt.Go(func(gp *usched.G) {
 		started <- struct{}{}
@@ -205,6 +207,7 @@ func TestCloseDropsOverflowedGs(t *testing.T) {
 		for i := range each {
 			grp.Go(gp, func(*usched.G) { ran[1][i].Add(1) })
 		}
+		loopsDone.Add(1)
 		waitErr = grp.Wait(gp)
 		var nr *usched.NotRunError
 		if errors.As(waitErr, &nr) {
@@ -213,7 +216,9 @@ func TestCloseDropsOverflowedGs(t *testing.T) {
 	})
 	<-started
 	<-started
-	for rt.Stats().Total().OverflowGs == 0 {
+	// Close once Gs have overflowed; should the loops end without any
+	// (the assertion on OverflowGs below then fails), close anyway.
+	for rt.Stats().Total().OverflowGs == 0 && loopsDone.Load() < 2 {
 		runtime.Gosched()
 	}
 	err = rt.Close()

@@ -402,9 +402,9 @@ func testSpawnLoopBackpressure(t *testing.T, pol usched.Policy) {
 	// resuming it let the queue creep up by a few Gs a round, without
 	// bound: 24,021 pending under WorkStealing before M.backpressure kept
 	// it marked, and all 300,000 under Centralized, which had no
-	// backpressure. (Counted by the Gs
-	// themselves: Stats are published when the M schedules, which a
-	// loop that never yields does not let it do.)
+	// backpressure. (Counted by the Gs themselves: Stats are published
+	// when the M schedules, which a loop that never yields does not let
+	// it do.)
 	const maxPendingGs = 4096
 	ran := make([]atomic.Uint32, n)
 	var finished atomic.Int64

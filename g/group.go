@@ -88,16 +88,21 @@ func (grp *Group) Go(gp *G, fn func(*G)) {
 		return
 	}
 	if gs, counted := grp.start(gp); counted {
-		gp.th.Sched.Spawn(gp, fn, gs, gp.Class())
+		gs.spawnCounted(gp, fn)
 	} else {
 		gs.spawn(gp, fn)
 	}
 }
 
-// spawn counts a child of the record and spawns it on gp's P (Group.Go and
-// G.Join).
+// spawn counts a child of the record and spawns it on gp's P.
 func (gs *GroupState) spawn(gp *G, fn func(*G)) {
 	atomic.AddInt64(&gs.n, 1)
+	gs.spawnCounted(gp, fn)
+}
+
+// spawnCounted spawns a child of the record, already counted in n, on
+// gp's P: the one tail of spawn, fork and a Group's first Go.
+func (gs *GroupState) spawnCounted(gp *G, fn func(*G)) {
 	gp.th.Sched.Spawn(gp, fn, gs, gp.Class())
 }
 
@@ -123,7 +128,7 @@ func Settle(grp *GroupState, n int64) bool {
 // it before whatever the thread that takes the child does with it.
 func (gs *GroupState) fork(gp *G, fn func(*G)) {
 	gs.n = 1
-	gp.th.Sched.Spawn(gp, fn, gs, gp.Class())
+	gs.spawnCounted(gp, fn)
 }
 
 // start gives grp a record from gp's M. Two Gs may start the same idle

@@ -40,17 +40,13 @@ func (gp *G) Join(a, b func(*G)) error {
 	gs := gp.th.takeGroup()
 	gs.fork(gp, b)
 	aerr := callInline(gp, a)
-	var err error
 	if gp.th.Sched.Unfork(gp, gs) {
 		// b ran inline and returned: no other thread saw the record
-		// since fork, so its count goes back to zero with a plain store,
-		// nobody needs waking, and there is no failure to take.
+		// since fork, so its count goes back to zero with a plain store
+		// and the join below finds nothing to wait for.
 		gs.n = 0
-		gp.th.putGroup(gs)
-		gp.Check()
-	} else {
-		err = gs.join(gp)
 	}
+	err := gs.join(gp)
 	if aerr != nil {
 		if err != nil {
 			return errors.Join(aerr, err)

@@ -67,9 +67,16 @@ func (mp *M) yield(gp *g.G, preempted bool) {
 	mp.suspend(gp)
 }
 
+// spawningLoop reports whether the running G spawned more than
+// backpressureSpawns Gs since it last started or resumed: the Gs that
+// every policy's Spawned makes yield (backpressure) when the queue they
+// spawn into is overlong. A G that spawns a few children never counts as
+// one (yielding gives a G a stack).
+func (mp *M) spawningLoop() bool { return mp.spawnRun > backpressureSpawns }
+
 // backpressure makes the spawning loop gp yield (see
 // workStealing.Spawned). Resumed, gp is still a spawning loop, and stays
-// marked as one: its next spawn yields again if the deque is still
+// marked as one: its next spawn yields again if the queue is still
 // overlong. The fairness check resumes it after its P ran about
 // fairnessTicks Gs; had it the full backpressureSpawns to spawn again, it
 // would add more than that whenever backpressureSpawns > fairnessTicks,

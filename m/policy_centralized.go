@@ -67,7 +67,7 @@ func (c *centralized) put(gp *g.G) {
 // and then).
 func (c *centralized) Spawned(mp *M, parent, gp *g.G) {
 	c.put(gp)
-	if mp.spawnRun > backpressureSpawns && c.s.global.Len() > backpressureLen*int64(c.s.procs) {
+	if mp.spawningLoop() && c.s.global.Len() > backpressureLen*int64(c.s.procs) {
 		mp.backpressure(parent)
 	}
 }

@@ -114,7 +114,7 @@ func (pr *priority) Spawned(mp *M, parent, gp *g.G) {
 	if n := pr.deques[pid][r].Len(); n > overflowLen {
 		if pr.s.procs > 1 && pr.global[r].Len() < backpressureLen*int64(pr.s.procs) {
 			mp.overflowTo(&pr.global[r], func(max int, fn func(*g.G)) int { return pr.popOldestN(pid, r, max, fn) })
-		} else if n > backpressureLen && mp.spawnRun > backpressureSpawns {
+		} else if n > backpressureLen && mp.spawningLoop() {
 			mp.backpressure(parent)
 		}
 	}

@@ -29,15 +29,12 @@ func (ws *workStealing) Spawned(mp *M, parent, gp *g.G) {
 			// Overflow: hand the oldest Gs to the other Ms in a batch
 			// they take without touching this deque (see overflow).
 			ws.overflow(mp)
-		} else if n > backpressureLen && mp.spawnRun > backpressureSpawns {
+		} else if n > backpressureLen && mp.spawningLoop() {
 			// Backpressure: a spawning loop outruns every P (or there is
 			// only this one). Yield so that the P runs some of the queue
 			// (newest first) before more is spawned: the queues, and the
 			// memory of their pending Gs, stay bounded instead of growing
-			// with the loop. Only a G that itself spawned
-			// backpressureSpawns Gs since it last started or resumed
-			// yields: yielding gives a G a stack, which a G that spawns a
-			// few children must not pay for.
+			// with the loop.
 			mp.backpressure(parent)
 		}
 	}

@@ -18,8 +18,8 @@ const maxStealHalfLosses = 4
 // NOT usable; use NewDeque.
 //
 // One goroutine, the owner, calls PushBottom, PushBottomN, PopBottom,
-// PopTop and PopTopN; any goroutine may call Steal, Len and Empty, and StealHalf (see
-// its doc).
+// PopTop and PopTopN; any goroutine may call Steal, Len and Empty, and
+// StealHalf (see its doc).
 // Every pushed item is returned exactly once. See the package doc for the
 // protocol and its memory-ordering argument.
 //
