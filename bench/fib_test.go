@@ -116,7 +116,10 @@ func BenchmarkFib(b *testing.B) {
 	// "usched" forks with a Group, "usched-join" with G.Join; neither
 	// allocates anything of its own. "-preempt-off": the same
 	// without the watcher and spare Ms (GOMAXPROCS Procs+1 instead of
-	// 2*Procs+1).
+	// 2*Procs+1). "usched-join-nospares": preemption on without spare Ms,
+	// so GOMAXPROCS is Procs+1 as with preemption off; the two differ in
+	// the watcher alone (bench/RESULTS.md, where preemption's cost in fib
+	// comes from). switches/op counts the machine's context switches.
 	off := usched.Config{Preempt: usched.PreemptOff}
 	for _, v := range []struct {
 		name string
@@ -128,6 +131,7 @@ func BenchmarkFib(b *testing.B) {
 		{"usched-join", usched.Config{}, fibJoin},
 		{"usched-join-preempt-off", off, fibJoin},
 		{"usched-nospares", usched.Config{MaxSpareMs: -1}, fibUsched},
+		{"usched-join-nospares", usched.Config{MaxSpareMs: -1}, fibJoin},
 		{"usched-sysmon", usched.Config{Preempt: usched.PreemptSysmon}, fibUsched},
 	} {
 		name, cfg, fib := v.name, v.cfg, v.fib
@@ -135,6 +139,7 @@ func BenchmarkFib(b *testing.B) {
 			rt := newRuntime(b, cfg)
 			b.ReportAllocs()
 			b.ResetTimer()
+			sw := machineSwitches()
 			for range b.N {
 				var res int
 				rt.Go(func(gp *usched.G) { res = fib(gp, fibN) })
@@ -144,6 +149,7 @@ func BenchmarkFib(b *testing.B) {
 				checkFib(b, res)
 			}
 			b.StopTimer()
+			reportSwitches(b, sw)
 			reportPerFork(b, forks)
 		})
 	}
