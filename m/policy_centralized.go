@@ -62,9 +62,8 @@ func (c *centralized) put(gp *g.G) {
 // filled the FIFO (backpressureLen Gs per P) yields, as under work
 // stealing (M.backpressure), and as a yielded G it waits until every G
 // queued before it has been taken: without that, a loop that outruns the
-// Ms queued every G it spawned (all 300,000 of a loop on one P with
-// preemption off; 10,000 with preemption on, which makes it yield now
-// and then).
+// Ms queued every G it spawned (all 300,000 of TestSpawnLoopBackpressure's
+// loop, on one P with preemption off).
 func (c *centralized) Spawned(mp *M, parent, gp *g.G) {
 	c.put(gp)
 	if mp.spawningLoop() && c.s.global.Len() > backpressureLen*int64(c.s.procs) {
