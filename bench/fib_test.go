@@ -119,7 +119,8 @@ func BenchmarkFib(b *testing.B) {
 	// 2*Procs+1). "usched-join-nospares": preemption on without spare Ms,
 	// so GOMAXPROCS is Procs+1 as with preemption off; the two differ in
 	// the watcher alone (bench/RESULTS.md, where preemption's cost in fib
-	// comes from). switches/op counts the machine's context switches.
+	// comes from); "-nospares-sysmon" has the pure-Go watcher instead of
+	// eBPF. switches/op counts the machine's context switches.
 	off := usched.Config{Preempt: usched.PreemptOff}
 	for _, v := range []struct {
 		name string
@@ -133,6 +134,7 @@ func BenchmarkFib(b *testing.B) {
 		{"usched-nospares", usched.Config{MaxSpareMs: -1}, fibUsched},
 		{"usched-join-nospares", usched.Config{MaxSpareMs: -1}, fibJoin},
 		{"usched-sysmon", usched.Config{Preempt: usched.PreemptSysmon}, fibUsched},
+		{"usched-join-nospares-sysmon", usched.Config{MaxSpareMs: -1, Preempt: usched.PreemptSysmon}, fibJoin},
 	} {
 		name, cfg, fib := v.name, v.cfg, v.fib
 		b.Run(name, func(b *testing.B) {
