@@ -210,12 +210,15 @@ func slicesContains(list []string, s string) bool {
 }
 
 // TestProfileRepeatedRuns checks that runs of one scenario repeated by
-// -duration are told apart, since each has a runtime of its own.
+// -duration are told apart, since each has a runtime of its own. The
+// duration must hold two runs even on a loaded CI machine: with 150 ms,
+// one run (New, fib, Close, the samples) took all of it there once, and
+// the test failed for want of a second run.
 func TestProfileRepeatedRuns(t *testing.T) {
 	t.Parallel()
 	report := filepath.Join(t.TempDir(), "out.html")
 	out, errs, code := runCmd(t, "profile", "--interval", "50ms", "--report", report, "--",
-		"stress", "-scenario", "fib", "-gs", "1000", "-procs", "2", "-seed", "2", "-duration", "150ms")
+		"stress", "-scenario", "fib", "-gs", "1000", "-procs", "2", "-seed", "2", "-duration", "1s")
 	if code != exitOK {
 		t.Fatalf("exit status %d, want 0\nstdout:\n%s\nstderr:\n%s", code, out, errs)
 	}
