@@ -325,6 +325,14 @@ type switchReporter struct {
 	objs switchObjects
 	link link.Link
 	rd   *ringbuf.Reader
+	// wake is a second descriptor of the ring buffer, non-blocking and in
+	// Go's netpoller; rc is its raw connection. The reading goroutine
+	// parks on it between bursts (see run).
+	wake *os.File
+	rc   syscall.RawConn
+	// stopping is set by stop before it closes wake and rd, so that run
+	// takes the errors that follow for the end they are.
+	stopping atomic.Bool
 	// done is closed when the reading goroutine has returned; err is what
 	// ended it, if not stop (written before done is closed).
 	done chan struct{}
@@ -341,16 +349,17 @@ type switchReporter struct {
 // is full) and must not call close.
 //
 // Where the reader runs: nowhere in particular. It is an ordinary
-// goroutine; while the ring buffer is empty its thread sleeps in
-// epoll_wait (cilium/ebpf's reader does not use Go's netpoller), outside
-// any P, and the kernel wakes it once per burst of events: on_switch asks
-// for the ring buffer's adaptive wake-up, which signals only a reader that
-// has caught up. The kernel picks the CPU it wakes on (often the one the
-// blocking M just left idle), and the goroutine then needs a free P, so
-// GOMAXPROCS must leave one for service goroutines (DESIGN.md). It is not
-// pinned: a pinned reader would wait behind the M it shares a CPU with.
-// Only reported kinds wake it, and a switch to it is a PREEMPT_OWN, not
-// reported, so its wake-ups cannot feed back into more events.
+// goroutine, and while the ring buffer is empty it is parked in Go's
+// netpoller on a second descriptor of the buffer (see run), holding no
+// thread and no P. The kernel signals the buffer once per burst of events
+// (on_switch asks for the adaptive wake-up, which signals only a reader
+// that has caught up); Go's thread waiting in the netpoller, or the next
+// scheduler pass of any Go M, then readies the goroutine, which needs a
+// free P, so GOMAXPROCS must leave one for service goroutines (DESIGN.md).
+// It is not pinned: a pinned reader would wait behind the M it shares a
+// CPU with. Only reported kinds wake it, and a switch to it is a
+// PREEMPT_OWN, not reported, so its wake-ups cannot feed back into more
+// events.
 //
 // Errors begin "usched: eBPF watcher:"; missing privilege or kernel
 // support (BTF, tp_btf, ring buffers) match feature.ErrNotSupported.
@@ -381,6 +390,15 @@ func (e *ebpfSource) startSwitches(fn func(SwitchEvent)) error {
 		return fmt.Errorf("usched: eBPF watcher: read the sched_switch ring buffer: %w", err)
 	}
 	sw.rd = rd
+	if sw.wake, sw.rc, err = netpollFile(sw.objs.Swevents.FD(), "swevents"); err != nil {
+		rd.Close()
+		sw.closeObjs()
+		return fmt.Errorf("usched: eBPF watcher: wait for the sched_switch ring buffer in Go's netpoller: %w", err)
+	}
+	// ReadInto only drains: with a deadline in the past it polls the
+	// buffer without blocking and returns os.ErrDeadlineExceeded once it
+	// is empty, and run then parks on wake.
+	rd.SetDeadline(time.Unix(0, 1))
 	// The reader first, so that the first event finds it.
 	go sw.run(fn)
 	l, err := link.AttachTracing(link.TracingOptions{Program: sw.objs.OnSwitch})
@@ -409,13 +427,35 @@ func (e *ebpfSource) lostSwitches() (uint64, error) {
 	return n, nil
 }
 
-// run reads events until the reader is closed.
+// run reads events until stop.
+//
+// It drains the ring buffer without blocking, then parks in Go's netpoller
+// until the buffer has data again. cilium/ebpf's reader would instead
+// block its thread in epoll_wait, a system call, and that costs the Ms
+// more than the events do: the goroutine enters the call holding the
+// service P, Go's sysmon retakes that P (no other P is idle while the Ms
+// run) and, having retaken one, polls every 20 µs again for a while,
+// preempting the Ms on a machine with no CPU to spare. Measured on 2
+// CPUs, fib with Join: 19.8 ms a fib(27) against 16.8 ms parked in the
+// netpoller, with the same 20 events an op; sysmon's thread switched
+// 10,154 times in 2 s against 1,448 (bench/RESULTS.md).
 func (sw *switchReporter) run(fn func(SwitchEvent)) {
 	defer close(sw.done)
 	var rec ringbuf.Record // its buffer is reused: no allocation per event
+	// The buffer's poll reports it readable while it holds a record, and
+	// the netpoller's readiness is reset before the first check, so a
+	// record committed after a check still wakes the wait that follows.
+	ready := func(uintptr) bool { return sw.rd.AvailableBytes() > 0 }
 	for {
-		if err := sw.rd.ReadInto(&rec); err != nil {
-			if !errors.Is(err, ringbuf.ErrClosed) {
+		err := sw.rd.ReadInto(&rec)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			err = sw.rc.Read(ready)
+			if err == nil {
+				continue
+			}
+		}
+		if err != nil {
+			if !sw.stopping.Load() {
 				sw.err = fmt.Errorf("usched: eBPF watcher: sched_switch reporter stopped: %w", err)
 			}
 			return
@@ -431,21 +471,51 @@ func (sw *switchReporter) run(fn func(SwitchEvent)) {
 	}
 }
 
-// stop detaches the program, then ends the goroutine (closing the reader
-// wakes it; events still queued are dropped) and waits for it, and closes
-// the objects. It returns what ended the goroutine early, if anything.
+// stop detaches the program, then ends the goroutine (closing wake wakes
+// it; events still queued are dropped) and waits for it, and closes the
+// reader and the objects. It returns what ended the goroutine early, if
+// anything.
 func (sw *switchReporter) stop() error {
 	var errs []error
 	if sw.link != nil {
 		errs = append(errs, sw.link.Close())
 	}
-	errs = append(errs, sw.rd.Close())
+	sw.stopping.Store(true)
+	// The goroutine ends on its own once wake is closed: its reads do not
+	// block, and its next wait fails. The reader is closed only after it
+	// has ended, because the readiness check reads the reader's ring
+	// without the reader's lock, and Close takes the ring away.
+	errs = append(errs, sw.wake.Close())
 	<-sw.done
-	errs = append(errs, sw.err, sw.closeObjs())
+	errs = append(errs, sw.rd.Close(), sw.err, sw.closeObjs())
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("usched: eBPF watcher: stop the sched_switch reporter: %w", err)
 	}
 	return nil
+}
+
+// netpollFile returns a new descriptor of fd's open file, non-blocking and
+// registered with Go's netpoller (os.NewFile does that for a non-blocking
+// descriptor that epoll accepts), and its raw connection, whose Read parks
+// the calling goroutine until the file is readable. The descriptor shares
+// the file's status flags: O_NONBLOCK is set for fd too, which a BPF map's
+// other users (the bpf system call, mmap, epoll) do not look at.
+func netpollFile(fd int, name string) (*os.File, syscall.RawConn, error) {
+	nfd, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("dup: %w", err)
+	}
+	if err := unix.SetNonblock(nfd, true); err != nil {
+		unix.Close(nfd)
+		return nil, nil, fmt.Errorf("set O_NONBLOCK: %w", err)
+	}
+	f := os.NewFile(uintptr(nfd), name)
+	rc, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, rc, nil
 }
 
 // closeObjs closes the program and the ring buffer (nil-safe, as
