@@ -99,10 +99,15 @@
 // Each M is a goroutine that holds one of Go's Ps while it runs, spare Ms
 // included. So that Go's own goroutines (the garbage collector, timers,
 // your goroutines) always have a P of their own and Go does not time-slice
-// the Ms, New raises GOMAXPROCS to at least Procs+min(MaxSpareMs,
-// Procs)+1 (summed over open runtimes, plus one): a spare runs only in
-// place of a blocked or demoted M. The last Close restores it. Stats
-// reports the value in force.
+// the Ms, New raises GOMAXPROCS to at least Procs+1 (summed over open
+// runtimes, plus one). While spare Ms serve, their share, min(MaxSpareMs,
+// Procs), is added too: the first hand-off after a quiet spell raises
+// GOMAXPROCS before the spare starts (a stop of the world), and it comes
+// back down 100 ms after the last spare retired, unless the program has
+// set another value meanwhile. The spares' Go Ps are not held from New on
+// because idle Go Ps are where the collector runs idle mark workers, which
+// take CPU time from the Ms. The last Close restores the value found.
+// Stats reports the value in force.
 //
 // # Accounting
 //

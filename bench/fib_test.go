@@ -115,12 +115,13 @@ func BenchmarkFib(b *testing.B) {
 
 	// "usched" forks with a Group, "usched-join" with G.Join; neither
 	// allocates anything of its own. "-preempt-off": the same
-	// without the watcher and spare Ms (GOMAXPROCS Procs+1 instead of
-	// 2*Procs+1). "usched-join-nospares": preemption on without spare Ms,
-	// so GOMAXPROCS is Procs+1 as with preemption off; the two differ in
-	// the watcher alone (bench/RESULTS.md, where preemption's cost in fib
-	// comes from); "-nospares-sysmon" has the pure-Go watcher instead of
-	// eBPF. switches/op counts the machine's context switches.
+	// without the watcher and spare Ms. "usched-join-nospares":
+	// preemption on without spare Ms (GOMAXPROCS is Procs+1 in all three
+	// unless a spare serves: the spares' Go Ps are added only then), so
+	// it differs from "-preempt-off" in the watcher alone
+	// (bench/RESULTS.md, where preemption's cost in fib comes from);
+	// "-nospares-sysmon" has the pure-Go watcher instead of eBPF.
+	// switches/op counts the machine's context switches.
 	off := usched.Config{Preempt: usched.PreemptOff}
 	for _, v := range []struct {
 		name string

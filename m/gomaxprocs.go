@@ -8,28 +8,60 @@ import (
 // The GOMAXPROCS rule: every running M holds one of Go's Ps, and Go's own
 // goroutines (GC workers, timers, the user's goroutines, os/signal) need at
 // least one more, or Go's scheduler time-slices the Ms every 10 ms. So
-// while runtimes are open, GOMAXPROCS is at least (sum of their Procs) + 1;
-// New raises it when needed and the last Close restores the value found.
+// while runtimes are open, GOMAXPROCS is at least (the Ps they hold,
+// summed) + 1. New adds its Procs to the sum, and the spares' share while
+// they serve (spareprocs.go); GOMAXPROCS is raised when the sum needs it,
+// lowered when a share is taken out (never below the value found before
+// the first New, and only if it is still the value usched set: a value the
+// program set meanwhile is left alone), and the last Close restores the
+// value found.
 var gomaxprocs struct {
 	sync.Mutex
 	open  int // runtimes open
-	procs int // their Procs, summed
+	procs int // the Ps they hold, summed
 	saved int // GOMAXPROCS before the first open runtime raised it
+	set   int // the value usched set last; 0: none since the first New
 }
 
+// raiseGOMAXPROCS opens a runtime holding procs Ps.
 func raiseGOMAXPROCS(procs int) {
 	gomaxprocs.Lock()
 	defer gomaxprocs.Unlock()
 	if gomaxprocs.open == 0 {
 		gomaxprocs.saved = runtime.GOMAXPROCS(0)
+		gomaxprocs.set = 0
 	}
 	gomaxprocs.open++
-	gomaxprocs.procs += procs
-	if want := gomaxprocs.procs + 1; runtime.GOMAXPROCS(0) < want {
+	addProcsLocked(procs)
+}
+
+// addGOMAXPROCS adds n Ps (n < 0: takes -n out) to the sum of an open
+// runtime. Each change of GOMAXPROCS stops the world (and first waits for
+// a collection in progress to finish marking), so callers keep changes
+// rare.
+func addGOMAXPROCS(n int) {
+	gomaxprocs.Lock()
+	defer gomaxprocs.Unlock()
+	addProcsLocked(n)
+}
+
+func addProcsLocked(n int) {
+	gomaxprocs.procs += n
+	want := gomaxprocs.procs + 1
+	cur := runtime.GOMAXPROCS(0)
+	switch {
+	case cur < want:
 		runtime.GOMAXPROCS(want)
+		gomaxprocs.set = want
+	case n < 0 && cur == gomaxprocs.set:
+		if low := max(want, gomaxprocs.saved); low < cur {
+			runtime.GOMAXPROCS(low)
+			gomaxprocs.set = low
+		}
 	}
 }
 
+// releaseGOMAXPROCS closes a runtime holding procs Ps.
 func releaseGOMAXPROCS(procs int) {
 	gomaxprocs.Lock()
 	defer gomaxprocs.Unlock()

@@ -80,7 +80,12 @@ type Sched struct {
 	foreignPreempts atomic.Uint64 // Ms preempted by another process's thread, as reported
 	ready           atomic.Bool   // set by New once allMs is built; escalate reads nothing before
 	demotion        error         // why overrunning threads cannot be demoted; nil if they can
-	procsRaised     int           // what New added to the GOMAXPROCS sum
+	procsRaised     int           // what New added to the GOMAXPROCS sum: Procs
+	spareProcs      int           // what serving spares add to it: min(spares, Procs)
+	procsMu         sync.Mutex    // serializes raising and lowering the spares' share (spareprocs.go)
+	spareProcsUp    atomic.Bool   // the spares' share is in the sum; changed under procsMu and spareMu
+	lastServed      int64         // protected by spareMu: when the last serving spare retired
+	lowerTimer      *time.Timer   // protected by spareMu: lowers the spares' share; nil until first armed
 	watchMu         sync.RWMutex  // orders Snapshot's reads of the table with its unmapping
 	watchDone       bool          // protected by watchMu: the watcher is closed
 	watchFinal      [5]uint64     // protected by watchMu: its counters when it closed
@@ -124,10 +129,11 @@ func New(cfg Config) (*Sched, error) {
 			s.demotion = fmt.Errorf("overrunning Ms are not demoted (restoring nice 0 needs CAP_SYS_NICE or RLIMIT_NICE >= 20): %w", err)
 		}
 	}
-	// Every M holds one of Go's Ps while it runs, spares too; but a spare
-	// runs only in place of an M that is blocked (and then holds no Go P)
-	// or demoted, so at most Procs spares run at once.
-	s.procsRaised = cfg.Procs + min(spares, cfg.Procs)
+	// Every M holds one of Go's Ps while it runs, spares too, and at most
+	// Procs spares serve at once (one per M); their share is added only
+	// while they serve (spareprocs.go).
+	s.procsRaised = cfg.Procs
+	s.spareProcs = min(spares, cfg.Procs)
 	raiseGOMAXPROCS(s.procsRaised)
 	s.ps = make([]*p.P, nps)
 	for i := range nps {
@@ -244,7 +250,7 @@ func (s *Sched) Close() error {
 	s.qmu.Lock()
 	close(s.qch) // release concurrent Waits: no M is left to notify them
 	s.qmu.Unlock()
-	releaseGOMAXPROCS(s.procsRaised)
+	releaseGOMAXPROCS(s.procsRaised + s.releaseSpareProcs())
 	if werr != nil {
 		s.recordErr(fmt.Errorf("usched: stopping the preemption watcher: %w", werr))
 	}

@@ -50,11 +50,34 @@ func (s *Sched) handOff(slot int, seq uint64, demoteM bool) bool {
 	if mp == nil {
 		return false
 	}
+	for {
+		if ok, done := s.tryHandOff(mp, seq, demoteM); done {
+			return ok
+		}
+		// A spare from the pool needs its Go P before it starts: add the
+		// spares' share (a stop of the world, outside spareMu) and
+		// decide again.
+		s.raiseSpareProcs()
+	}
+}
+
+// tryHandOff is handOff's decision, under spareMu. done is false if it
+// would start a spare from the pool while the spares' Go Ps are not in
+// the GOMAXPROCS sum.
+func (s *Sched) tryHandOff(mp *M, seq uint64, demoteM bool) (ok, done bool) {
 	s.spareMu.Lock()
 	defer s.spareMu.Unlock()
+	defer func() {
+		// Refused with no spare serving (the G moved on while the
+		// share was being raised, say): let the timer take the share
+		// out again.
+		if done && !ok && s.nspare.Load() == 0 {
+			s.spareRetired()
+		}
+	}()
 	if mp.slot.LoadSeq() != seq || mp.esc.Load() != nil || s.stopping.Load() ||
 		mp.spare && !mp.active.Load() {
-		return false // the G has moved on, is already escalated, or mp is a spare back in the pool
+		return false, true // the G has moved on, is already escalated, or mp is a spare back in the pool
 	}
 	sp := s.recalledSpareOf(mp)
 	if sp != nil {
@@ -67,7 +90,10 @@ func (s *Sched) handOff(slot int, seq uint64, demoteM bool) bool {
 		n := len(s.sparePool)
 		if n == 0 {
 			s.spareMisses.Add(1)
-			return false
+			return false, true
+		}
+		if s.spareProcs > 0 && !s.spareProcsUp.Load() {
+			return false, false
 		}
 		sp = s.sparePool[n-1]
 		s.sparePool = s.sparePool[:n-1]
@@ -93,7 +119,7 @@ func (s *Sched) handOff(slot int, seq uint64, demoteM bool) bool {
 		mp.slot.Reflag(seq)
 	}
 	sp.activate()
-	return true
+	return true, true
 }
 
 // recalledSpareOf returns the spare that served mp and was recalled but
@@ -233,6 +259,9 @@ func (mp *M) retire() bool {
 	mp.partner = nil
 	s.sparePool = append(s.sparePool, mp)
 	n := s.nspare.Add(-1)
+	if n == 0 {
+		s.spareRetired()
+	}
 	s.spareMu.Unlock()
 	if s.nidle.Load() == s.procs+n {
 		s.notifyQuiescent()
