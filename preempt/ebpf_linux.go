@@ -436,9 +436,9 @@ func (e *ebpfSource) lostSwitches() (uint64, error) {
 // service P, Go's sysmon retakes that P (no other P is idle while the Ms
 // run) and, having retaken one, polls every 20 µs again for a while,
 // preempting the Ms on a machine with no CPU to spare. Measured on 2
-// CPUs, fib with Join: 19.8 ms a fib(27) against 16.8 ms parked in the
-// netpoller, with the same 20 events an op; sysmon's thread switched
-// 10,154 times in 2 s against 1,448 (bench/RESULTS.md).
+// CPUs, fib(27) with Join and no spare Ms: 21.48 ms an op against 17.92
+// ms parked in the netpoller, with the same 20 events an op; sysmon's
+// thread switched 10,154 times in 2 s against 1,448 (bench/RESULTS.md).
 func (sw *switchReporter) run(fn func(SwitchEvent)) {
 	defer close(sw.done)
 	var rec ringbuf.Record // its buffer is reused: no allocation per event
