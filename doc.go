@@ -105,8 +105,9 @@
 // GOMAXPROCS before the spare starts (a stop of the world), and it comes
 // back down 100 ms after the last spare retired, unless the program has
 // set another value meanwhile. The spares' Go Ps are not held from New on
-// because idle Go Ps are where the collector runs idle mark workers, which
-// take CPU time from the Ms. The last Close restores the value found.
+// because every Go P adds to the collector's mark workers (dedicated ones
+// scale with GOMAXPROCS, idle ones run on idle Ps), which take CPU time
+// from the Ms. The last Close restores the value found.
 // Stats reports the value in force.
 //
 // # Accounting
