@@ -80,11 +80,10 @@ type Sched struct {
 	foreignPreempts atomic.Uint64 // Ms preempted by another process's thread, as reported
 	ready           atomic.Bool   // set by New once allMs is built; escalate reads nothing before
 	demotion        error         // why overrunning threads cannot be demoted; nil if they can
-	procsRaised     int           // what New added to the GOMAXPROCS sum: Procs
-	spareProcs      int           // what serving spares add to it: min(spares, Procs)
+	spareProcs      int           // what serving spares add to the GOMAXPROCS sum (New adds Procs): min(spares, Procs)
 	procsMu         sync.Mutex    // serializes raising and lowering the spares' share (spareprocs.go)
 	spareProcsUp    atomic.Bool   // the spares' share is in the sum; changed under procsMu and spareMu
-	lastServed      int64         // protected by spareMu: when the last serving spare retired
+	lastServed      int64         // protected by spareMu: when the linger last started (startSpareLinger)
 	lowerTimer      *time.Timer   // protected by spareMu: lowers the spares' share; nil until first armed
 	watchMu         sync.RWMutex  // orders Snapshot's reads of the table with its unmapping
 	watchDone       bool          // protected by watchMu: the watcher is closed
@@ -132,9 +131,8 @@ func New(cfg Config) (*Sched, error) {
 	// Every M holds one of Go's Ps while it runs, spares too, and at most
 	// Procs spares serve at once (one per M); their share is added only
 	// while they serve (spareprocs.go).
-	s.procsRaised = cfg.Procs
 	s.spareProcs = min(spares, cfg.Procs)
-	raiseGOMAXPROCS(s.procsRaised)
+	raiseGOMAXPROCS(cfg.Procs)
 	s.ps = make([]*p.P, nps)
 	for i := range nps {
 		s.ps[i] = p.New(i, nps, &s.free)
@@ -158,7 +156,7 @@ func New(cfg Config) (*Sched, error) {
 	s.allMs = append(slices.Clone(s.ms), s.spares...)
 	if s.pol, err = newPolicy(s, cfg); err != nil {
 		w.Close()
-		releaseGOMAXPROCS(s.procsRaised)
+		releaseGOMAXPROCS(int(s.procs))
 		return nil, err
 	}
 	s.ws, _ = s.pol.(*workStealing)
@@ -181,7 +179,7 @@ func New(cfg Config) (*Sched, error) {
 		s.wakeAll()
 		s.exited.Wait()
 		w.Close()
-		releaseGOMAXPROCS(s.procsRaised)
+		releaseGOMAXPROCS(int(s.procs))
 		return nil, errors.Join(errs...)
 	}
 	return s, nil
@@ -250,7 +248,7 @@ func (s *Sched) Close() error {
 	s.qmu.Lock()
 	close(s.qch) // release concurrent Waits: no M is left to notify them
 	s.qmu.Unlock()
-	releaseGOMAXPROCS(s.procsRaised + s.releaseSpareProcs())
+	releaseGOMAXPROCS(int(s.procs) + s.releaseSpareProcs())
 	if werr != nil {
 		s.recordErr(fmt.Errorf("usched: stopping the preemption watcher: %w", werr))
 	}

@@ -72,7 +72,7 @@ func (s *Sched) tryHandOff(mp *M, seq uint64, demoteM bool) (ok, done bool) {
 		// share was being raised, say): let the timer take the share
 		// out again.
 		if done && !ok && s.nspare.Load() == 0 {
-			s.spareRetired()
+			s.startSpareLinger()
 		}
 	}()
 	if mp.slot.LoadSeq() != seq || mp.esc.Load() != nil || s.stopping.Load() ||
@@ -260,7 +260,7 @@ func (mp *M) retire() bool {
 	s.sparePool = append(s.sparePool, mp)
 	n := s.nspare.Add(-1)
 	if n == 0 {
-		s.spareRetired()
+		s.startSpareLinger()
 	}
 	s.spareMu.Unlock()
 	if s.nidle.Load() == s.procs+n {

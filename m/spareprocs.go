@@ -44,9 +44,10 @@ func (s *Sched) raiseSpareProcs() {
 	}
 }
 
-// spareRetired is called by retire, under spareMu, when no spare serves
-// any more: the lowering timer starts over.
-func (s *Sched) spareRetired() {
+// startSpareLinger starts the lowering timer over, under spareMu, when no
+// spare serves any more: a spare retired (retire), or a hand-off that
+// raised the share started none (tryHandOff).
+func (s *Sched) startSpareLinger() {
 	if !s.spareProcsUp.Load() {
 		return
 	}
