@@ -335,6 +335,12 @@ func linkPerfEvent(prog *ebpf.Program, perfFD int, cookie uint64) (int, error) {
 	return int(fd), nil
 }
 
+// unsupported wraps err, which step returned, in f: an error that says what
+// the kernel or the process lacks and matches feature.ErrNotSupported.
+func unsupported(step string, err error, f feature.UnsupportedFeatureError) error {
+	return fmt.Errorf("usched: eBPF watcher: %w (%s: %w)", &f, step, err)
+}
+
 // loadError wraps an error of the bpf system call, or of cilium/ebpf
 // loading the objects, made during step.
 func loadError(step string, err error) error {
@@ -343,11 +349,11 @@ func loadError(step string, err error) error {
 	// A rejection first: the verifier reports most of them as EACCES,
 	// which is not a lack of privilege.
 	case errors.As(err, &verr):
-		return fmt.Errorf("usched: eBPF watcher: %w (%s: %w)", &feature.UnsupportedFeatureError{
+		return unsupported(step, err, feature.UnsupportedFeatureError{
 			Name:           "eBPF",
 			MinimumVersion: "5.15",
 			Reason:         "the kernel's verifier rejected quantum_tick; it needs bpf_get_attach_cookie and bpf_send_signal_thread in perf_event programs",
-		}, step, err)
+		})
 	case errors.Is(err, unix.EPERM), errors.Is(err, unix.EACCES):
 		// The bare errno, not err: cilium appends "MEMLOCK may be too
 		// low" to EPERM, which on any kernel that can run quantum_tick
@@ -356,16 +362,16 @@ func loadError(step string, err error) error {
 		if errors.Is(err, unix.EACCES) {
 			errno = unix.EACCES
 		}
-		return fmt.Errorf("usched: eBPF watcher: %w (%s: %w)", &feature.UnsupportedFeatureError{
+		return unsupported(step, errno, feature.UnsupportedFeatureError{
 			Name:   "eBPF",
 			Reason: "needs CAP_BPF and CAP_PERFMON" + capsNote(),
-		}, step, errno)
+		})
 	case errors.Is(err, ebpf.ErrNotSupported):
-		return fmt.Errorf("usched: eBPF watcher: %w (%s: %w)", &feature.UnsupportedFeatureError{
+		return unsupported(step, err, feature.UnsupportedFeatureError{
 			Name:           "eBPF",
 			MinimumVersion: "5.15",
 			Reason:         "the kernel lacks mmapable array maps, perf_event links or BPF cookies",
-		}, step, err)
+		})
 	}
 	return fmt.Errorf("usched: eBPF watcher: %s: %w", step, err)
 }
@@ -373,16 +379,16 @@ func loadError(step string, err error) error {
 // perfError wraps an error of perf_event_open made during step.
 func perfError(step string, err error) error {
 	if errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM) {
-		return fmt.Errorf("usched: eBPF watcher: %w (%s: %w)", &feature.UnsupportedFeatureError{
+		return unsupported(step, err, feature.UnsupportedFeatureError{
 			Name:   "eBPF",
 			Reason: "needs CAP_PERFMON, or kernel.perf_event_paranoid at most 2, to sample a thread's task clock",
-		}, step, err)
+		})
 	}
 	if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.EOPNOTSUPP) {
-		return fmt.Errorf("usched: eBPF watcher: %w (%s: %w)", &feature.UnsupportedFeatureError{
+		return unsupported(step, err, feature.UnsupportedFeatureError{
 			Name:   "eBPF",
 			Reason: "the kernel has no task-clock perf event",
-		}, step, err)
+		})
 	}
 	return fmt.Errorf("usched: eBPF watcher: %s: %w", step, err)
 }

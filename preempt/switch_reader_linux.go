@@ -41,7 +41,7 @@ type switchReporter struct {
 	// parks on it between bursts (see run).
 	wake *os.File
 	rc   syscall.RawConn
-	// stopping is set by stop before it closes wake and rd, so that run
+	// stopping is set by stop before it closes wake, so that run
 	// takes the errors that follow for the end they are.
 	stopping atomic.Bool
 	// done is closed when the reading goroutine has returned; err is what
@@ -265,17 +265,17 @@ func switchError(step string, err error) error {
 	var verr *ebpf.VerifierError
 	switch {
 	case errors.As(err, &verr):
-		return fmt.Errorf("usched: eBPF watcher: %w (%s: %w)", &feature.UnsupportedFeatureError{
+		return unsupported(step, err, feature.UnsupportedFeatureError{
 			Name:           "eBPF sched_switch reporter",
 			MinimumVersion: "5.18",
 			Reason:         "the kernel's verifier rejected on_switch; it needs tp_btf programs, BPF ring buffers and sched_switch's prev_state argument",
-		}, step, err)
+		})
 	case errors.Is(err, ebpf.ErrNotSupported):
-		return fmt.Errorf("usched: eBPF watcher: %w (%s: %w)", &feature.UnsupportedFeatureError{
+		return unsupported(step, err, feature.UnsupportedFeatureError{
 			Name:           "eBPF sched_switch reporter",
 			MinimumVersion: "5.18",
 			Reason:         "the kernel lacks BTF (CONFIG_DEBUG_INFO_BTF), tp_btf programs or BPF ring buffers",
-		}, step, err)
+		})
 	}
 	return loadError(step, err)
 }
