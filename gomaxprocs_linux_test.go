@@ -55,7 +55,7 @@ func TestGOMAXPROCSSpareShare(t *testing.T) {
 	for runtime.GOMAXPROCS(0) != base && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
-	require.Equal(t, base, runtime.GOMAXPROCS(0), "the spares' share must be taken out once none serves")
+	require.Equal(t, base, runtime.GOMAXPROCS(0), "the spares' share must be taken out once none serves; preemption stats %+v", rt.Stats().Preemption)
 	require.NoError(t, rt.Close())
 	require.Equal(t, before, runtime.GOMAXPROCS(0), "Close restores GOMAXPROCS")
 }

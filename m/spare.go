@@ -1,6 +1,7 @@
 package m
 
 import (
+	"sync/atomic"
 	"time"
 
 	"github.com/usched/usched/p"
@@ -37,21 +38,22 @@ import (
 // by seq still runs there and a spare is free. Called by the watcher's
 // goroutine.
 func (s *Sched) escalate(slot int, seq uint64) {
-	if s.handOff(slot, seq, true) {
-		s.escalations.Add(1)
-	}
+	s.handOff(slot, seq, true, &s.escalations)
 }
 
 // handOff gives the CPU of slot's M to a spare and reports whether it did.
 // demote: run the M's thread at nice 19 meanwhile (an overrunning G); a
 // blocked M is not demoted: it must take its CPU back as soon as it wakes.
-func (s *Sched) handOff(slot int, seq uint64, demoteM bool) bool {
+// count is the Stats counter of the kind of hand-off; it is incremented
+// before the spare starts, so that whoever sees the spare's work done
+// (Wait, then Stats) also sees the hand-off counted.
+func (s *Sched) handOff(slot int, seq uint64, demoteM bool, count *atomic.Uint64) bool {
 	mp := s.slotM(slot)
 	if mp == nil {
 		return false
 	}
 	for {
-		if ok, done := s.tryHandOff(mp, seq, demoteM); done {
+		if ok, done := s.tryHandOff(mp, seq, demoteM, count); done {
 			return ok
 		}
 		// A spare from the pool needs its Go P before it starts: add the
@@ -64,7 +66,7 @@ func (s *Sched) handOff(slot int, seq uint64, demoteM bool) bool {
 // tryHandOff is handOff's decision, under spareMu. done is false if it
 // would start a spare from the pool while the spares' Go Ps are not in
 // the GOMAXPROCS sum.
-func (s *Sched) tryHandOff(mp *M, seq uint64, demoteM bool) (ok, done bool) {
+func (s *Sched) tryHandOff(mp *M, seq uint64, demoteM bool, count *atomic.Uint64) (ok, done bool) {
 	s.spareMu.Lock()
 	defer s.spareMu.Unlock()
 	defer func() {
@@ -118,6 +120,7 @@ func (s *Sched) tryHandOff(mp *M, seq uint64, demoteM bool) (ok, done bool) {
 		// nothing once it wakes.
 		mp.slot.Reflag(seq)
 	}
+	count.Add(1)
 	sp.activate()
 	return true, true
 }
@@ -151,9 +154,7 @@ func (s *Sched) blocked(slot int, seq uint64) {
 		// A hooked call, or a system call a G made unhooked (a raw read,
 		// say), that blocked: hand off now, as Go's sysmon does for a P
 		// in a system call after 20 µs (the report's latency).
-		if s.handOff(slot, seq, false) {
-			s.blockHandoffs.Add(1)
-		}
+		s.handOff(slot, seq, false, &s.blockHandoffs)
 		return
 	}
 	// Blocked in futex or in no system call: most such blocks are Go's
@@ -200,9 +201,7 @@ func (s *Sched) blockedLate(mp *M, slot int, seq, out uint64) {
 	if !mp.slot.SwitchedOut() || mp.slot.SwitchedOutAt() != out || mp.slot.LoadSeq() != seq {
 		return
 	}
-	if s.handOff(slot, seq, false) {
-		s.blockHandoffs.Add(1)
-	}
+	s.handOff(slot, seq, false, &s.blockHandoffs)
 }
 
 // foreignPreempted is called when a thread of another process preempted
