@@ -100,6 +100,7 @@ func TestNoAllocs(t *testing.T) {
 	asm.CyclesPerNanosecond() // the first call may do more
 	allocs := testing.AllocsPerRun(1000, func() {
 		asm.Pause()
+		asm.StoreRelease(&sinkI64, 1)
 		sinkU64 = asm.Cycles()
 		sinkInt = asm.CPU()
 		sinkInt += asm.Getcpu()
@@ -116,6 +117,7 @@ func TestNoAllocs(t *testing.T) {
 var cpuMethods = asm.CPUMethods()
 
 var (
+	sinkI64 int64
 	sinkU64 uint64
 	sinkInt int
 	sinkF64 float64

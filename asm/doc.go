@@ -1,7 +1,7 @@
 // Package asm holds the few machine instructions usched needs that Go does
 // not expose: a spin-wait hint ([Pause]), a cheap cycle counter ([Cycles],
-// [CyclesPerNanosecond]) and the number of the CPU the calling thread runs
-// on ([CPU]).
+// [CyclesPerNanosecond]), the number of the CPU the calling thread runs
+// on ([CPU]) and a store with release ordering only ([StoreRelease]).
 //
 // It is an implementation detail of usched; no compatibility promise.
 //
@@ -17,12 +17,13 @@
 // lives in *_linux.go and *_other.go, so that the package builds for every
 // GOOS.
 //
-//	            amd64                      arm64        other
-//	Pause       PAUSE                      YIELD        nothing
-//	Cycles      RDTSC                      CNTVCT_EL0   ns since package init
-//	CPU (Linux) RDPID, else RDTSCP,        getcpu(2)    getcpu(2)
-//	            else getcpu(2)
-//	CPU (other) -1                         -1           -1
+//	             amd64                      arm64        other
+//	Pause        PAUSE                      YIELD        nothing
+//	Cycles       RDTSC                      CNTVCT_EL0   ns since package init
+//	CPU (Linux)  RDPID, else RDTSCP,        getcpu(2)    getcpu(2)
+//	             else getcpu(2)
+//	CPU (other)  -1                         -1           -1
+//	StoreRelease MOV (x86 is TSO)           STLR         sync/atomic store
 //
 // # Invariants
 //
