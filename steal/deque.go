@@ -43,8 +43,12 @@ type Deque[T any] struct {
 	_   [cacheLineSize - 8]byte
 
 	// bottom is one past the index of the newest item. Only the owner
-	// writes it; thieves read it.
-	bottom atomic.Int64
+	// writes it; thieves read it with atomic.LoadInt64. It is a plain
+	// int64, not an atomic.Int64, so that a push can publish it with a
+	// release store (publishBottom) instead of an XCHG. It is 8-byte
+	// aligned on every architecture: top's atomic.Int64 gives the struct
+	// 8-byte alignment, and bottom's offset is a multiple of the line.
+	bottom int64
 
 	// ring holds the items at index&mask. Only the owner stores it (on
 	// growth); thieves load it after bottom. It shares bottom's line: both
@@ -57,7 +61,7 @@ type Deque[T any] struct {
 // growth replaces the whole ring.
 type ring[T any] struct {
 	mask  int64     // len(slots)-1
-	slots []slot[T] // plain or atomic by build: see slot_norace.go
+	slots []slot[T] // plain or atomic by build: see relaxed_norace.go
 }
 
 func newRing[T any](size int) *ring[T] {
@@ -83,27 +87,27 @@ func (d *Deque[T]) PushBottom(x *T) {
 	if x == nil {
 		panic("steal: PushBottom of nil")
 	}
-	b := d.bottom.Load() // owner is the only writer: this is our own last store
-	t := d.top.Load()    // acquire: pairs with a thief's CAS on top, so its read of slot t precedes our reuse of that slot
-	r := d.ring.Load()   // owner is the only writer
+	b := d.bottom      // owner is the only writer: this is our own last store
+	t := d.top.Load()  // acquire: pairs with a thief's CAS on top, so its read of slot t precedes our reuse of that slot
+	r := d.ring.Load() // owner is the only writer
 	if b-t > r.mask {
 		r = d.grow(r, t, b)
 	}
-	r.slots[b&r.mask].store(x) // published by the bottom store below
-	d.bottom.Store(b + 1)      // release: a thief that loads bottom > b sees slot b (and a grown ring)
+	r.slots[b&r.mask].store(x)    // published by the bottom store below
+	publishBottom(&d.bottom, b+1) // release: a thief that loads bottom > b sees slot b (and a grown ring)
 }
 
 // PushBottomN pushes xs at the bottom in order (xs[len-1] ends newest)
 // with one bottom store for all of them, where PushBottom would make one
-// each (an XCHG on amd64). Owner only.
+// each. Owner only.
 func (d *Deque[T]) PushBottomN(xs []*T) {
 	n := int64(len(xs))
 	if n == 0 {
 		return
 	}
-	b := d.bottom.Load() // own last store
-	t := d.top.Load()    // acquire, as in PushBottom
-	r := d.ring.Load()   // own last store
+	b := d.bottom      // own last store
+	t := d.top.Load()  // acquire, as in PushBottom
+	r := d.ring.Load() // own last store
 	for b+n-t > r.mask+1 {
 		r = d.grow(r, t, b)
 	}
@@ -113,7 +117,7 @@ func (d *Deque[T]) PushBottomN(xs []*T) {
 		}
 		r.slots[(b+int64(i))&r.mask].store(x)
 	}
-	d.bottom.Store(b + n) // release: publishes every slot written above
+	publishBottom(&d.bottom, b+n) // release: publishes every slot written above
 }
 
 // grow replaces the full ring r, holding [t, b), by one twice its size.
@@ -127,7 +131,7 @@ func (d *Deque[T]) grow(r *ring[T], t, b int64) *ring[T] {
 		// harmless, as only indices >= top are ever returned.
 		nr.slots[i&nr.mask].store(r.slots[i&r.mask].load())
 	}
-	// Before the bottom.Store in PushBottom: a thief that sees the new
+	// Before the store of bottom in PushBottom: a thief that sees the new
 	// bottom also sees this ring. The old ring is left to the GC; see
 	// "Design: growth" in the package doc for why thieves still reading it
 	// are safe.
@@ -139,17 +143,17 @@ func (d *Deque[T]) grow(r *ring[T], t, b int64) *ring[T] {
 // empty. Owner only. It uses a CAS only when it races thieves for the last
 // item.
 func (d *Deque[T]) PopBottom() *T {
-	b := d.bottom.Load() - 1 // own last store
-	r := d.ring.Load()       // own last store
+	b := d.bottom - 1  // own last store
+	r := d.ring.Load() // own last store
 	// Claim index b, then read top. Both are SC, so the store precedes the
 	// load in the SC order: this is the fence(seq_cst) of the C11 version,
 	// pairing with the top-then-bottom loads in Steal.
-	d.bottom.Store(b)
+	atomic.StoreInt64(&d.bottom, b)
 	t := d.top.Load()
 	if t > b {
 		// Empty: undo the claim. No thief took anything on its account,
 		// since a thief that saw bottom == b found t >= b and backed off.
-		d.bottom.Store(b + 1)
+		atomic.StoreInt64(&d.bottom, b+1)
 		return nil
 	}
 	x := r.slots[b&r.mask].load() // ours unless t == b, where the CAS below decides
@@ -158,7 +162,7 @@ func (d *Deque[T]) PopBottom() *T {
 		if !d.top.CompareAndSwap(t, t+1) {
 			x = nil // a thief won it
 		}
-		d.bottom.Store(b + 1) // top is now b+1 either way: the deque is empty
+		atomic.StoreInt64(&d.bottom, b+1) // top is now b+1 either way: the deque is empty
 		return x
 	}
 	// Not the last item: top < b was read after our claim, so no thief can
@@ -172,8 +176,8 @@ func (d *Deque[T]) PopBottom() *T {
 // happens only when a thief made progress, so it is lock-free.
 func (d *Deque[T]) PopTop() *T {
 	for {
-		t := d.top.Load()    // as in Steal
-		b := d.bottom.Load() // own last store
+		t := d.top.Load() // as in Steal
+		b := d.bottom     // own last store
 		if t >= b {
 			return nil
 		}
@@ -198,8 +202,8 @@ func (d *Deque[T]) PopTop() *T {
 // new top.
 func (d *Deque[T]) PopTopN(max int, fn func(*T)) int {
 	for {
-		t := d.top.Load()    // as in Steal
-		b := d.bottom.Load() // own last store
+		t := d.top.Load() // as in Steal
+		b := d.bottom     // own last store
 		k := min(b-t, int64(max))
 		if k <= 0 {
 			return 0
@@ -222,8 +226,8 @@ func (d *Deque[T]) PopTopN(max int, fn func(*T)) int {
 // an item to the owner or another thief (the caller may try again); and
 // x == nil && !retry when d looked empty.
 func (d *Deque[T]) Steal() (x *T, retry bool) {
-	t := d.top.Load()    // acquire; SC with the bottom load below: the fence(seq_cst) pairing with PopBottom
-	b := d.bottom.Load() // acquire: pairs with PushBottom's bottom store, so slot t is visible
+	t := d.top.Load()                // acquire; SC with the bottom load below: the fence(seq_cst) pairing with PopBottom
+	b := atomic.LoadInt64(&d.bottom) // acquire: pairs with PushBottom's bottom store, so slot t is visible
 	if t >= b {
 		return nil, false
 	}
@@ -266,7 +270,7 @@ func (d *Deque[T]) StealHalfMax(dst *Deque[T], max int) (n int) {
 		panic("steal: StealHalf into the source deque")
 	}
 	t := d.top.Load()
-	b := d.bottom.Load()
+	b := atomic.LoadInt64(&d.bottom)
 	want := min((b-t+1)/2, int64(max)) // ceil; <= 0 when d looked empty
 	losses := 0
 	for int64(n) < want {
@@ -294,7 +298,7 @@ func (d *Deque[T]) StealHalfMax(dst *Deque[T], max int) (n int) {
 // already exclude the item being popped.
 func (d *Deque[T]) Len() int {
 	t := d.top.Load()
-	b := d.bottom.Load()
+	b := atomic.LoadInt64(&d.bottom)
 	if b <= t {
 		return 0 // PopBottom briefly sets bottom to top-1 on an empty deque
 	}
@@ -309,7 +313,7 @@ func (d *Deque[T]) Len() int {
 // until the owner pushes. A false answer may be stale by the time it
 // returns.
 func (d *Deque[T]) Empty() bool {
-	t := d.top.Load()    // first: top only grows, so top >= t when bottom is read
-	b := d.bottom.Load() // so t >= b implies top >= bottom at this instant
+	t := d.top.Load()                // first: top only grows, so top >= t when bottom is read
+	b := atomic.LoadInt64(&d.bottom) // so t >= b implies top >= bottom at this instant
 	return t >= b
 }

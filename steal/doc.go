@@ -2,8 +2,9 @@
 // victim order used when a P runs out of work.
 //
 // It is an implementation detail of usched; it has no compatibility promise.
-// It imports only the standard library, so the deque can be tested, raced
-// and benchmarked without the rest of the runtime.
+// It imports only the standard library and asm (for one release store),
+// so the deque can be tested, raced and benchmarked without the rest of
+// the runtime.
 //
 // # Contents
 //
@@ -132,33 +133,45 @@
 // Go's sync/atomic has only one ordering: the Go memory model says all
 // atomic operations behave as if executed in some sequentially consistent
 // order, and an atomic that observes another's effect is synchronized after
-// it. Each load above is therefore at least acquire, each store at least
-// release, each CAS seq_cst, which covers every line of the table. The
+// it. Every load, CAS and the pops' stores above are sync/atomic
+// operations, so each load is at least acquire, each CAS seq_cst. The
 // fences come from program order inside that total order: in PopBottom,
-// bottom.Store(b) and the following top.Load() are both SC operations of one
-// goroutine, so the store precedes the load in the SC order, which is
-// exactly what fence(seq_cst) between them buys in C11. On amd64 the SC
+// the store of bottom and the following top.Load() are both SC operations
+// of one goroutine, so the store precedes the load in the SC order, which
+// is exactly what fence(seq_cst) between them buys in C11. On amd64 the SC
 // store compiles to XCHG, a full barrier; on arm64 to STLR, which a later
-// LDAR may not pass. In Steal, top.Load() and bottom.Load() are two SC loads
-// in program order (amd64 keeps load-load order; arm64 LDAR;LDAR). The
-// price is that PushBottom's bottom.Store, which needs only release, is also
-// an XCHG on amd64; sync/atomic offers nothing weaker (the runtime's own
-// StoreRel is internal), and that is a few nanoseconds we accept to stay
-// within the public, race-detector-aware API.
+// LDAR may not pass. In Steal, top.Load() and the load of bottom are two SC
+// loads in program order (amd64 keeps load-load order; arm64 LDAR;LDAR).
 //
-// Slots are plain *T, except under the race detector (slot_norace.go and
-// slot_race.go). The algorithm reads slots racily on purpose; a pointer is
-// one word, and the Go memory model guarantees that a racy read of a word
-// observes some write of it, so a thief reads either the item or a stale
-// one that its failed CAS discards. The owner's slot store is ordered
-// before the bottom.Store that publishes it (an atomic store is a release
-// for earlier writes, and the compiler does not move memory operations
-// across it), and a thief's slot read comes after its bottom.Load. An
-// atomic slot store is a second XCHG per push on amd64; it was one of the
-// three XCHGs whose removal made a tiny G 6-11% cheaper (bench/RESULTS.md,
-// "Where the time goes"). The race detector reports the deliberate
-// races, so race builds use atomic slots, and test.sh runs this package's
-// tests both with and without -race.
+// PushBottom's store of bottom needs only release, and an SC store would
+// be an XCHG on amd64 (about 6 ns here, against about 1 ns; asm's
+// BenchmarkStoreRelease). sync/atomic offers nothing weaker, so outside
+// race builds the push publishes bottom with asm.StoreRelease: a plain MOV
+// on amd64 (x86 is TSO: no store passes an earlier load or store), STLR on
+// arm64, an SC store elsewhere (relaxed_norace.go). The call to an
+// assembly function is also a compiler barrier: the slot store before it
+// is not moved after it. What this leaves out is the StoreLoad order after
+// the push, which the protocol never needs: the owner's next top load may
+// be satisfied before thieves see the new bottom, and a stale top only
+// makes the capacity check grow early; a thief that misses the new bottom
+// sees a shorter deque, as if it had looked a moment earlier. The owner's
+// PopBottom claim is still an SC store, so the Dekker handshake above is
+// unchanged. Measured: an owner push/pop pair 16-24% cheaper
+// (BenchmarkPushPop), a tiny G on one P 11% cheaper (bench/RESULTS.md).
+//
+// Slots are plain *T, except under the race detector (relaxed_norace.go
+// and relaxed_race.go). The algorithm reads slots racily on purpose; a
+// pointer is one word, and the Go memory model guarantees that a racy read
+// of a word observes some write of it, so a thief reads either the item or
+// a stale one that its failed CAS discards. The owner's slot store is
+// ordered before the release store of bottom that publishes it, and a
+// thief's slot read comes after its atomic load of bottom. An atomic slot
+// store is a second XCHG per push on amd64; it was one of the three XCHGs
+// whose removal made a tiny G 6-11% cheaper (bench/RESULTS.md, "Where the
+// time goes"). The race detector reports the deliberate races, and cannot
+// see the assembly store, so race builds use atomic slots and an atomic
+// store of bottom; test.sh runs this package's tests both with and
+// without -race.
 //
 // # Design: growth
 //
@@ -166,7 +179,7 @@
 // top that can only be stale low, so the test errs towards growing), the
 // owner allocates a ring twice the size, copies the live indices [top,
 // bottom) into it at the same indices, and publishes it with ring.Store
-// before the bottom.Store that makes the new item visible. The ring never
+// before the store of bottom that makes the new item visible. The ring never
 // shrinks: a P that once held a million Gs keeps an 8 MiB ring, which is
 // cheaper than regrowing it in the next burst.
 //
