@@ -38,7 +38,7 @@ const (
 // with plain stores, and a published copy that any thread may read.
 type Counters struct {
 	live [NumCounters]uint64        // owner-only
-	pub  [NumCounters]atomic.Uint64 // atomic: written by Publish, read by Load
+	pub  [NumCounters]atomic.Uint64 // atomic: written by Publish (release), read by Load
 	// stolenFrom[v] counts Gs this P stole from P v: this P's row of the
 	// steal matrix (victim x thief, read transposed).
 	stolenFrom    []uint64        // owner-only
@@ -63,14 +63,15 @@ func (c *Counters) Live(k Counter) uint64 { return c.live[k] }
 func (c *Counters) AddStolenFrom(victim int, n uint64) { c.stolenFrom[victim] += n }
 
 // Publish copies the live counters to the published copy. Owner only. It
-// costs one atomic store per counter, so the owner calls it every few
-// dozen scheduling rounds and before parking, not per G.
+// costs one store with release ordering per counter (see publish), so the
+// owner calls it every few dozen scheduling rounds and before parking, not
+// per G.
 func (c *Counters) Publish() {
 	for i := range c.live {
-		c.pub[i].Store(c.live[i])
+		publish(&c.pub[i], c.live[i])
 	}
 	for i := range c.stolenFrom {
-		c.pubStolenFrom[i].Store(c.stolenFrom[i])
+		publish(&c.pubStolenFrom[i], c.stolenFrom[i])
 	}
 }
 

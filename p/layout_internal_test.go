@@ -1,6 +1,7 @@
 package p
 
 import (
+	"sync/atomic"
 	"testing"
 	"unsafe"
 )
@@ -29,5 +30,20 @@ func TestPLayout(t *testing.T) {
 		// larger P starts on a line boundary and its pads fall where
 		// they should; a smaller one may start mid-line.
 		t.Errorf("P is %d bytes: it may not start on a cache-line boundary", size)
+	}
+}
+
+// TestPublishLayout guards the pointer conversion in counters_norace.go:
+// publish stores an atomic.Uint64's value through a *int64 to the struct
+// itself, which is right only while the type is a single 8-byte word
+// (zero-size fields aside) with 8-byte alignment.
+func TestPublishLayout(t *testing.T) {
+	var x atomic.Uint64
+	if size, align := unsafe.Sizeof(x), unsafe.Alignof(x); size != 8 || align != 8 {
+		t.Fatalf("atomic.Uint64 is %d bytes with alignment %d; publish assumes 8 and 8", size, align)
+	}
+	publish(&x, 1<<63+5)
+	if got := x.Load(); got != 1<<63+5 {
+		t.Fatalf("after publish(1<<63+5), Load returns %d", got)
 	}
 }
