@@ -140,7 +140,7 @@ func openEBPF(sig syscall.Signal) (*ebpfSource, []byte, error) {
 
 	e := &ebpfSource{spec: spec, ticks: make(map[int]tickEvent), tids: make(map[int]int)}
 	if err := spec.LoadAndAssign(&e.objs, nil); err != nil {
-		return nil, nil, loadError("load program and table", err)
+		return nil, nil, tickNeeds.loadError("load program and table", err)
 	}
 	// MAP_SHARED on the map's FD maps the array's own pages: the Ms' plain
 	// stores and BPF's see one copy, with no system call on either side.
@@ -149,7 +149,7 @@ func openEBPF(sig syscall.Signal) (*ebpfSource, []byte, error) {
 	mem, err := unix.Mmap(e.objs.Mstate.FD(), 0, tableBytes, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 	if err != nil {
 		e.objs.Close()
-		return nil, nil, loadError("map the table into memory", err)
+		return nil, nil, tickNeeds.loadError("map the table into memory", err)
 	}
 	e.mem = mem
 	return e, mem, nil
@@ -203,7 +203,7 @@ func (e *ebpfSource) watch(slot, tid int, quantum time.Duration) error {
 	linkFD, err := linkPerfEvent(e.objs.QuantumTick, perfFD, uint64(slot))
 	if err != nil {
 		unix.Close(perfFD)
-		return loadError(fmt.Sprintf("attach quantum_tick to thread %d", tid), err)
+		return tickNeeds.loadError(fmt.Sprintf("attach quantum_tick to thread %d", tid), err)
 	}
 	if err := unix.IoctlSetInt(perfFD, unix.PERF_EVENT_IOC_ENABLE, 0); err != nil {
 		unix.Close(linkFD)
@@ -341,23 +341,42 @@ func unsupported(step string, err error, f feature.UnsupportedFeatureError) erro
 	return fmt.Errorf("usched: eBPF watcher: %w (%s: %w)", &f, step, err)
 }
 
+// progNeeds says what one of usched's BPF programs needs of the kernel, in
+// the words of the errors that loading or attaching it can end in.
+type progNeeds struct {
+	name           string // the feature, as feature.UnsupportedFeatureError names it
+	minimumVersion string // the oldest kernel that has what the program needs
+	rejected       string // the reason when the verifier rejects the program
+	lacking        string // the reason when cilium/ebpf reports ErrNotSupported
+}
+
+// tickNeeds is quantum_tick's: the watcher itself.
+var tickNeeds = progNeeds{
+	name:           "eBPF",
+	minimumVersion: "5.15",
+	rejected:       "the kernel's verifier rejected quantum_tick; it needs bpf_get_attach_cookie and bpf_send_signal_thread in perf_event programs",
+	lacking:        "the kernel lacks mmapable array maps, perf_event links or BPF cookies",
+}
+
 // loadError wraps an error of the bpf system call, or of cilium/ebpf
-// loading the objects, made during step.
-func loadError(step string, err error) error {
+// loading or attaching the objects, made during step, for the program
+// that needs n.
+func (n progNeeds) loadError(step string, err error) error {
 	var verr *ebpf.VerifierError
 	switch {
 	// A rejection first: the verifier reports most of them as EACCES,
 	// which is not a lack of privilege.
 	case errors.As(err, &verr):
 		return unsupported(step, err, feature.UnsupportedFeatureError{
-			Name:           "eBPF",
-			MinimumVersion: "5.15",
-			Reason:         "the kernel's verifier rejected quantum_tick; it needs bpf_get_attach_cookie and bpf_send_signal_thread in perf_event programs",
+			Name:           n.name,
+			MinimumVersion: n.minimumVersion,
+			Reason:         n.rejected,
 		})
 	case errors.Is(err, unix.EPERM), errors.Is(err, unix.EACCES):
 		// The bare errno, not err: cilium appends "MEMLOCK may be too
 		// low" to EPERM, which on any kernel that can run quantum_tick
-		// is wrong (see the top of this file); the cause is privilege.
+		// is wrong (see the top of this file); the cause is privilege,
+		// the same for every program, hence "eBPF" whatever n is.
 		errno := unix.EPERM
 		if errors.Is(err, unix.EACCES) {
 			errno = unix.EACCES
@@ -368,9 +387,9 @@ func loadError(step string, err error) error {
 		})
 	case errors.Is(err, ebpf.ErrNotSupported):
 		return unsupported(step, err, feature.UnsupportedFeatureError{
-			Name:           "eBPF",
-			MinimumVersion: "5.15",
-			Reason:         "the kernel lacks mmapable array maps, perf_event links or BPF cookies",
+			Name:           n.name,
+			MinimumVersion: n.minimumVersion,
+			Reason:         n.lacking,
 		})
 	}
 	return fmt.Errorf("usched: eBPF watcher: %s: %w", step, err)

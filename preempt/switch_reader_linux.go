@@ -19,7 +19,6 @@ import (
 	"github.com/cilium/ebpf/ringbuf"
 	"golang.org/x/sys/unix"
 
-	"github.com/usched/usched/internal/feature"
 )
 
 // switchObjects are what startSwitches loads: on_switch and the objects
@@ -93,7 +92,7 @@ func (e *ebpfSource) startSwitches(fn func(SwitchEvent)) error {
 		quantumMapMtids:  e.objs.Mtids,
 	}}
 	if err := e.spec.LoadAndAssign(&sw.objs, opts); err != nil {
-		return switchError("load on_switch", err)
+		return switchNeeds.loadError("load on_switch", err)
 	}
 	rd, err := ringbuf.NewReader(sw.objs.Swevents)
 	if err != nil {
@@ -115,7 +114,7 @@ func (e *ebpfSource) startSwitches(fn func(SwitchEvent)) error {
 	l, err := link.AttachTracing(link.TracingOptions{Program: sw.objs.OnSwitch})
 	if err != nil {
 		sw.stop()
-		return switchError("attach on_switch to sched_switch", err)
+		return switchNeeds.loadError("attach on_switch to sched_switch", err)
 	}
 	sw.link = l
 	e.sw = sw
@@ -259,23 +258,10 @@ func decodeSwitch(b []byte) (SwitchEvent, bool) {
 	}, true
 }
 
-// switchError wraps an error of loading or attaching on_switch, made
-// during step: as loadError, with what on_switch needs of the kernel.
-func switchError(step string, err error) error {
-	var verr *ebpf.VerifierError
-	switch {
-	case errors.As(err, &verr):
-		return unsupported(step, err, feature.UnsupportedFeatureError{
-			Name:           "eBPF sched_switch reporter",
-			MinimumVersion: "5.18",
-			Reason:         "the kernel's verifier rejected on_switch; it needs tp_btf programs, BPF ring buffers and sched_switch's prev_state argument",
-		})
-	case errors.Is(err, ebpf.ErrNotSupported):
-		return unsupported(step, err, feature.UnsupportedFeatureError{
-			Name:           "eBPF sched_switch reporter",
-			MinimumVersion: "5.18",
-			Reason:         "the kernel lacks BTF (CONFIG_DEBUG_INFO_BTF), tp_btf programs or BPF ring buffers",
-		})
-	}
-	return loadError(step, err)
+// switchNeeds is on_switch's, the sched_switch reporter's.
+var switchNeeds = progNeeds{
+	name:           "eBPF sched_switch reporter",
+	minimumVersion: "5.18",
+	rejected:       "the kernel's verifier rejected on_switch; it needs tp_btf programs, BPF ring buffers and sched_switch's prev_state argument",
+	lacking:        "the kernel lacks BTF (CONFIG_DEBUG_INFO_BTF), tp_btf programs or BPF ring buffers",
 }
