@@ -107,7 +107,8 @@
 // set another value meanwhile. The spares' Go Ps are not held from New on
 // because every Go P adds to the collector's mark workers (dedicated ones
 // scale with GOMAXPROCS, idle ones run on idle Ps), which take CPU time
-// from the Ms. The last Close restores the value found.
+// from the Ms. Close takes its runtime's share out the same way, and the
+// last Close restores the value found.
 // Stats reports the value in force.
 //
 // # Accounting

@@ -61,13 +61,19 @@ func addProcsLocked(n int) {
 	}
 }
 
-// releaseGOMAXPROCS closes a runtime holding procs Ps.
+// releaseGOMAXPROCS closes a runtime holding procs Ps: its share comes out
+// of the sum as a spare share does, and the last Close restores the value
+// found.
 func releaseGOMAXPROCS(procs int) {
 	gomaxprocs.Lock()
 	defer gomaxprocs.Unlock()
 	gomaxprocs.open--
+	if gomaxprocs.open > 0 {
+		addProcsLocked(-procs)
+		return
+	}
 	gomaxprocs.procs -= procs
-	if gomaxprocs.open == 0 && runtime.GOMAXPROCS(0) != gomaxprocs.saved {
+	if runtime.GOMAXPROCS(0) != gomaxprocs.saved {
 		runtime.GOMAXPROCS(gomaxprocs.saved)
 	}
 }

@@ -43,4 +43,16 @@ func TestGOMAXPROCSSum(t *testing.T) {
 	require.Equal(t, 4, runtime.GOMAXPROCS(0), "lowered to the value found, not to the sum")
 	releaseGOMAXPROCS(1)
 	require.Equal(t, 4, runtime.GOMAXPROCS(0))
+
+	// Closing one of two runtimes takes its share out, as a spare share
+	// comes out: the Ps it held would otherwise stay in Go's scheduler
+	// (and its collector's mark workers) until the last Close.
+	runtime.GOMAXPROCS(2)
+	raiseGOMAXPROCS(2) // 2+1
+	raiseGOMAXPROCS(3) // 5+1
+	require.Equal(t, 6, runtime.GOMAXPROCS(0))
+	releaseGOMAXPROCS(3)
+	require.Equal(t, 3, runtime.GOMAXPROCS(0), "the closed runtime's share comes out")
+	releaseGOMAXPROCS(2)
+	require.Equal(t, 2, runtime.GOMAXPROCS(0))
 }
