@@ -25,7 +25,7 @@ func Cycles() uint64
 // that observes v with an atomic load. It is the store half of the
 // runtime's internal StoreRel, which sync/atomic does not offer: an
 // atomic.StoreInt64 is sequentially consistent and costs an XCHG on amd64
-// (about 6 ns here, against about 1.5 ns for this call; see
+// (about 6 ns here, against about 1 ns for this call; see
 // BenchmarkStoreRelease). It gives no StoreLoad order: a load after it may
 // be satisfied before other threads see v. addr must be 8-byte aligned.
 //

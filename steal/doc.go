@@ -157,7 +157,7 @@
 // sees a shorter deque, as if it had looked a moment earlier. The owner's
 // PopBottom claim is still an SC store, so the Dekker handshake above is
 // unchanged. Measured: an owner push/pop pair 16-24% cheaper
-// (BenchmarkPushPop), a tiny G on one P 11% cheaper (bench/RESULTS.md).
+// (BenchmarkPushPop), a tiny G on one P 12% cheaper (bench/RESULTS.md).
 //
 // Slots are plain *T, except under the race detector (relaxed_norace.go
 // and relaxed_race.go). The algorithm reads slots racily on purpose; a
