@@ -1,8 +1,8 @@
 package asm
 
-// Only StoreRelease takes a pointer, and it keeps none of it: hence its
-// //go:noescape, which tells escape analysis that the pointer argument does
-// not escape.
+// None of the assembly functions takes a pointer, so none needs
+// //go:noescape: that directive only tells escape analysis that pointer
+// arguments do not escape.
 
 // Pause executes one PAUSE instruction: a hint to the CPU that the caller
 // is in a spin-wait loop. It saves power, frees execution resources for a
@@ -19,21 +19,6 @@ func Pause()
 // surrounding instructions (see asm_amd64.s), so it may be off by up to a
 // few hundred cycles.
 func Cycles() uint64
-
-// StoreRelease stores v at *addr with release semantics only: every load
-// and store the calling goroutine made before it is visible to a thread
-// that observes v with an atomic load. It is the store half of the
-// runtime's internal StoreRel, which sync/atomic does not offer: an
-// atomic.StoreInt64 is sequentially consistent and costs an XCHG on amd64
-// (about 6 ns here, against about 1 ns for this call; see
-// BenchmarkStoreRelease). It gives no StoreLoad order: a load after it may
-// be satisfied before other threads see v. addr must be 8-byte aligned.
-//
-// The race detector does not see it; callers use atomic stores in race
-// builds.
-//
-//go:noescape
-func StoreRelease(addr *int64, v int64)
 
 // rdtscpAux returns IA32_TSC_AUX by way of RDTSCP. Only valid when
 // hasRDTSCP.

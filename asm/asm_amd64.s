@@ -55,15 +55,3 @@ TEXT ·cpuid(SB), NOSPLIT, $0-24
 	MOVL	CX, ecx+16(FP)
 	MOVL	DX, edx+20(FP)
 	RET
-
-// func StoreRelease(addr *int64, v int64)
-//
-// A plain MOV. x86-64 is TSO: a store is never reordered with earlier
-// loads or stores, so every plain store already has release semantics.
-// The call itself is the compiler barrier: Go does not move memory
-// operations across a call to an assembly function.
-TEXT ·StoreRelease(SB), NOSPLIT, $0-16
-	MOVQ	addr+0(FP), AX
-	MOVQ	v+8(FP), BX
-	MOVQ	BX, (AX)
-	RET

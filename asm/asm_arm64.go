@@ -1,6 +1,6 @@
 package asm
 
-// Only StoreRelease takes a pointer, and it keeps none of it: hence its
+// Neither assembly function takes a pointer, so neither needs
 // //go:noescape.
 
 // Pause executes one YIELD instruction: a hint that the caller is in a
@@ -13,13 +13,6 @@ func Pause()
 // of the system counter, often 24 MHz to 1 GHz, the same on every CPU.
 // [CyclesPerNanosecond] gives the rate, which may be well below 1.
 func Cycles() uint64
-
-// StoreRelease stores v at *addr with release semantics only (STLR): see
-// the amd64 declaration. addr must be 8-byte aligned. The race detector
-// does not see it; callers use atomic stores in race builds.
-//
-//go:noescape
-func StoreRelease(addr *int64, v int64)
 
 // CPU returns the number of the CPU the calling thread is running on, or -1
 // where the operating system offers no way to ask (every OS but Linux).

@@ -19,13 +19,3 @@ TEXT ·Cycles(SB), NOSPLIT|NOFRAME, $0-8
 	MRS	CNTVCT_EL0, R0
 	MOVD	R0, ret+0(FP)
 	RET
-
-// func StoreRelease(addr *int64, v int64)
-//
-// STLR: a store-release. Earlier loads and stores of this thread are
-// observed before it; a later LDAR (Go's atomic loads) may not pass it.
-TEXT ·StoreRelease(SB), NOSPLIT|NOFRAME, $0-16
-	MOVD	addr+0(FP), R0
-	MOVD	v+8(FP), R1
-	STLR	R1, (R0)
-	RET

@@ -2,10 +2,7 @@
 
 package asm
 
-import (
-	"sync/atomic"
-	"time"
-)
+import "time"
 
 // start is the zero of Cycles on architectures without a cycle counter.
 var start = time.Now()
@@ -28,8 +25,3 @@ func Cycles() uint64 { return uint64(time.Since(start)) }
 //
 // On Linux it is the getcpu(2) system call: around 100 ns or more.
 func CPU() int { return getcpu() }
-
-// StoreRelease stores v at *addr with at least release semantics. This
-// architecture has no assembly here, so it is a sequentially consistent
-// atomic.StoreInt64, which is stronger. addr must be 8-byte aligned.
-func StoreRelease(addr *int64, v int64) { atomic.StoreInt64(addr, v) }

@@ -24,6 +24,7 @@
 //	             else getcpu(2)
 //	CPU (other)  -1                         -1           -1
 //	StoreRelease MOV (x86 is TSO)           STLR         sync/atomic store
+//	             (race builds: a sync/atomic store on every architecture)
 //
 // # Invariants
 //

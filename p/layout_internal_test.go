@@ -33,7 +33,7 @@ func TestPLayout(t *testing.T) {
 	}
 }
 
-// TestPublishLayout guards the pointer conversion in counters_norace.go:
+// TestPublishLayout guards the pointer conversion in counters.go's publish:
 // publish stores an atomic.Uint64's value through a *int64 to the struct
 // itself, which is right only while the type is a single 8-byte word
 // (zero-size fields aside) with 8-byte alignment.

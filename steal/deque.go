@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/bits"
 	"sync/atomic"
+
+	"github.com/usched/usched/asm"
 )
 
 // minCapacity is the smallest ring NewDeque builds: smaller rings would grow
@@ -45,7 +47,7 @@ type Deque[T any] struct {
 	// bottom is one past the index of the newest item. Only the owner
 	// writes it; thieves read it with atomic.LoadInt64. It is a plain
 	// int64, not an atomic.Int64, so that a push can publish it with a
-	// release store (publishBottom) instead of an XCHG. It is 8-byte
+	// release store (asm.StoreRelease) instead of an XCHG. It is 8-byte
 	// aligned on every architecture: top's atomic.Int64 gives the struct
 	// 8-byte alignment, and bottom's offset is a multiple of the line.
 	bottom int64
@@ -61,7 +63,7 @@ type Deque[T any] struct {
 // growth replaces the whole ring.
 type ring[T any] struct {
 	mask  int64     // len(slots)-1
-	slots []slot[T] // plain or atomic by build: see relaxed_norace.go
+	slots []slot[T] // plain or atomic by build: see slot_norace.go
 }
 
 func newRing[T any](size int) *ring[T] {
@@ -93,8 +95,8 @@ func (d *Deque[T]) PushBottom(x *T) {
 	if b-t > r.mask {
 		r = d.grow(r, t, b)
 	}
-	r.slots[b&r.mask].store(x)    // published by the bottom store below
-	publishBottom(&d.bottom, b+1) // release: a thief that loads bottom > b sees slot b (and a grown ring)
+	r.slots[b&r.mask].store(x)       // published by the bottom store below
+	asm.StoreRelease(&d.bottom, b+1) // release: a thief that loads bottom > b sees slot b (and a grown ring)
 }
 
 // PushBottomN pushes xs at the bottom in order (xs[len-1] ends newest)
@@ -117,7 +119,7 @@ func (d *Deque[T]) PushBottomN(xs []*T) {
 		}
 		r.slots[(b+int64(i))&r.mask].store(x)
 	}
-	publishBottom(&d.bottom, b+n) // release: publishes every slot written above
+	asm.StoreRelease(&d.bottom, b+n) // release: publishes every slot written above
 }
 
 // grow replaces the full ring r, holding [t, b), by one twice its size.

@@ -145,10 +145,11 @@
 //
 // PushBottom's store of bottom needs only release, and an SC store would
 // be an XCHG on amd64 (about 6 ns here, against about 1 ns; asm's
-// BenchmarkStoreRelease). sync/atomic offers nothing weaker, so outside
-// race builds the push publishes bottom with asm.StoreRelease: a plain MOV
-// on amd64 (x86 is TSO: no store passes an earlier load or store), STLR on
-// arm64, an SC store elsewhere (relaxed_norace.go). The call to an
+// BenchmarkStoreRelease). sync/atomic offers nothing weaker, so the push
+// publishes bottom with asm.StoreRelease: a plain MOV on amd64 (x86 is
+// TSO: no store passes an earlier load or store), STLR on arm64, and an
+// SC store elsewhere and in race builds, where the detector must see the
+// happens-before edge the store gives a thief. The call to an
 // assembly function is also a compiler barrier: the slot store before it
 // is not moved after it. What this leaves out is the StoreLoad order after
 // the push, which the protocol never needs: the owner's next top load may
@@ -159,8 +160,8 @@
 // unchanged. Measured: an owner push/pop pair 16-24% cheaper
 // (BenchmarkPushPop), a tiny G on one P 12% cheaper (bench/RESULTS.md).
 //
-// Slots are plain *T, except under the race detector (relaxed_norace.go
-// and relaxed_race.go). The algorithm reads slots racily on purpose; a
+// Slots are plain *T, except under the race detector (slot_norace.go
+// and slot_race.go). The algorithm reads slots racily on purpose; a
 // pointer is one word, and the Go memory model guarantees that a racy read
 // of a word observes some write of it, so a thief reads either the item or
 // a stale one that its failed CAS discards. The owner's slot store is
@@ -168,9 +169,9 @@
 // thief's slot read comes after its atomic load of bottom. An atomic slot
 // store is a second XCHG per push on amd64; it was one of the three XCHGs
 // whose removal made a tiny G 6-11% cheaper (bench/RESULTS.md, "Where the
-// time goes"). The race detector reports the deliberate races, and cannot
-// see the assembly store, so race builds use atomic slots and an atomic
-// store of bottom; test.sh runs this package's tests both with and
+// time goes"). The race detector reports the deliberate races, so race
+// builds use atomic slots (slot_race.go), as asm.StoreRelease is an
+// atomic store there; test.sh runs this package's tests both with and
 // without -race.
 //
 // # Design: growth
