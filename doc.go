@@ -108,7 +108,11 @@
 // because every Go P adds to the collector's mark workers (dedicated ones
 // scale with GOMAXPROCS, idle ones run on idle Ps), which take CPU time
 // from the Ms. Close takes its runtime's share out the same way, and the
-// last Close restores the value found.
+// last Close restores the value found, unless the program has set another
+// value meanwhile: that one stays. Setting GOMAXPROCS turns off Go's
+// automatic updates of it from the CPU limit (Go 1.25 on), and restoring
+// a value is setting it; a program that wants the updates back calls
+// runtime.SetDefaultGOMAXPROCS after its last Close.
 // Stats reports the value in force.
 //
 // # Accounting

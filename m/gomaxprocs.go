@@ -14,7 +14,7 @@ import (
 // lowered when a share is taken out (never below the value found before
 // the first New, and only if it is still the value usched set: a value the
 // program set meanwhile is left alone), and the last Close restores the
-// value found.
+// value found under the same condition.
 var gomaxprocs struct {
 	sync.Mutex
 	open  int // runtimes open
@@ -63,7 +63,10 @@ func addProcsLocked(n int) {
 
 // releaseGOMAXPROCS closes a runtime holding procs Ps: its share comes out
 // of the sum as a spare share does, and the last Close restores the value
-// found.
+// found if GOMAXPROCS is still the value usched set last. A value the
+// program set while runtimes were open is its choice and stays, as
+// addProcsLocked leaves it: restoring the old value over it would undo a
+// setting the program made after ours.
 func releaseGOMAXPROCS(procs int) {
 	gomaxprocs.Lock()
 	defer gomaxprocs.Unlock()
@@ -73,7 +76,7 @@ func releaseGOMAXPROCS(procs int) {
 		return
 	}
 	gomaxprocs.procs -= procs
-	if runtime.GOMAXPROCS(0) != gomaxprocs.saved {
+	if cur := runtime.GOMAXPROCS(0); gomaxprocs.set != 0 && cur == gomaxprocs.set && cur != gomaxprocs.saved {
 		runtime.GOMAXPROCS(gomaxprocs.saved)
 	}
 }

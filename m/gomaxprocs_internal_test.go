@@ -31,6 +31,21 @@ func TestGOMAXPROCSSum(t *testing.T) {
 
 	releaseGOMAXPROCS(3)
 	releaseGOMAXPROCS(2)
+	require.Equal(t, 10, runtime.GOMAXPROCS(0), "the last Close leaves a value the program set")
+
+	// The last Close restores the value found when GOMAXPROCS is still
+	// the one usched set.
+	runtime.GOMAXPROCS(2)
+	raiseGOMAXPROCS(2) // 2+1
+	raiseGOMAXPROCS(1) // 3+1
+	require.Equal(t, 4, runtime.GOMAXPROCS(0))
+	releaseGOMAXPROCS(2)
+	require.Equal(t, 2, runtime.GOMAXPROCS(0), "1+1, not below the value found")
+	releaseGOMAXPROCS(1)
+	require.Equal(t, 2, runtime.GOMAXPROCS(0), "the last Close restores the value found")
+	raiseGOMAXPROCS(3) // 3+1
+	require.Equal(t, 4, runtime.GOMAXPROCS(0))
+	releaseGOMAXPROCS(3)
 	require.Equal(t, 2, runtime.GOMAXPROCS(0), "the last Close restores the value found")
 
 	// Never lowered below the value found before the first runtime.
