@@ -66,9 +66,6 @@ func (c Class) Rank() int {
 	}
 }
 
-// ClassOfRank is the inverse of Class.Rank.
-func ClassOfRank(r int) Class { return [NumClasses]Class{Critical, Normal, Batch}[r] }
-
 // String returns the class name.
 func (c Class) String() string {
 	switch c {

@@ -130,16 +130,6 @@ func (e *env) note(format string, args ...any) {
 	e.res.Notes = append(e.res.Notes, fmt.Sprintf(format, args...))
 }
 
-// closeNow closes the runtime from the workload (the close scenario) and
-// returns Close's error. The common checks then read the counters as
-// Close left them.
-func (e *env) closeNow() error {
-	err := e.rt.Close()
-	e.closed = true
-	e.finalStats = e.rt.Stats()
-	return err
-}
-
 // execute runs w on a new runtime, then checks the invariants common to
 // every scenario and closes the runtime.
 func (e *env) execute(w workload) {

@@ -169,20 +169,6 @@ func (pl *mixPlan) roundRoots(r int) []mixRootRef {
 // outside. Odd rounds are.
 func (pl *mixPlan) localRound(r int) bool { return r%2 == 1 }
 
-// submitted returns the number of Gs submitted with Runtime.Go: every root
-// of an outside round, one per local round.
-func (pl *mixPlan) submitted() int {
-	n := 0
-	for r := range pl.rounds {
-		if pl.localRound(r) {
-			n++
-		} else {
-			n += len(pl.roundRoots(r))
-		}
-	}
-	return n
-}
-
 // total returns the number of Gs the mixPlan runs; it must equal gs.
 func (pl *mixPlan) total() int {
 	n := len(pl.nodes) + len(pl.yieldsPer)
