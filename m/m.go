@@ -100,9 +100,6 @@ func newM(s *Sched, id int, pp *p.P, cpu int, slot int) *M {
 	return mp
 }
 
-// ID returns the M's index.
-func (mp *M) ID() int { return mp.id }
-
 // TID returns the M's OS thread ID (0 before it started).
 func (mp *M) TID() int { return int(mp.tid.Load()) }
 

@@ -270,9 +270,6 @@ func (s *Sched) OnM() bool {
 	return false
 }
 
-// Closed reports whether Close has been called.
-func (s *Sched) Closed() bool { return s.closed.Load() }
-
 func (s *Sched) recordErr(err error) {
 	s.errMu.Lock()
 	s.errs = append(s.errs, err)

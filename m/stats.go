@@ -103,9 +103,6 @@ func (s *Sched) Snapshot() Snapshot {
 	return snap
 }
 
-// Ms returns the runtime's Ms (for tests and the stats of pinning).
-func (s *Sched) Ms() []*M { return s.ms }
-
 // watcherTotals returns the watcher's counters: live while it runs, the
 // last values once Close has stopped it (its table is unmapped then).
 func (s *Sched) watcherTotals() [5]uint64 {

@@ -102,10 +102,6 @@ func (s *Sched) StopTrace() (events []TraceEvent, dropped uint64) {
 	return events, dropped
 }
 
-// StartTime returns the origin of trace times, as nanoseconds since the
-// runtime started (for converting them to wall time).
-func (s *Sched) StartTime() int64 { return s.start.UnixNano() }
-
 func max1(n int) int {
 	if n < 1 {
 		return 1

@@ -61,9 +61,6 @@ func (c *Counters) Inc(k Counter) { c.live[k]++ }
 // Add adds n to counter k. Owner only.
 func (c *Counters) Add(k Counter, n uint64) { c.live[k] += n }
 
-// Live returns the owner's current value of k. Owner only.
-func (c *Counters) Live(k Counter) uint64 { return c.live[k] }
-
 // AddStolenFrom records n Gs stolen from P victim. Owner only.
 func (c *Counters) AddStolenFrom(victim int, n uint64) { c.stolenFrom[victim] += n }
 
