@@ -1,6 +1,7 @@
 package usched_test
 
 import (
+	"fmt"
 	"runtime"
 	"syscall"
 	"testing"
@@ -91,4 +92,32 @@ func TestPreemptModeValues(t *testing.T) {
 	require.Equal(t, int(preempt.EBPF), int(usched.PreemptEBPF))
 	require.Equal(t, int(preempt.Sysmon), int(usched.PreemptSysmon))
 	require.Equal(t, int(preempt.Off), int(usched.PreemptOff))
+}
+
+// TestEnumStrings: each named value of the Config enums prints its Go
+// name, which error messages and Stats rely on, and a value outside the
+// named ones prints its type and number instead of a wrong name.
+func TestEnumStrings(t *testing.T) {
+	for _, tc := range []struct {
+		v    fmt.Stringer
+		want string
+	}{
+		{usched.PreemptAuto, "PreemptAuto"},
+		{usched.PreemptEBPF, "PreemptEBPF"},
+		{usched.PreemptSysmon, "PreemptSysmon"},
+		{usched.PreemptOff, "PreemptOff"},
+		{usched.PreemptMode(42), "PreemptMode(42)"},
+		{usched.PinCPU, "PinCPU"},
+		{usched.PinNone, "PinNone"},
+		{usched.PinMode(-1), "PinMode(-1)"},
+		{usched.WorkStealing, "WorkStealing"},
+		{usched.Priority, "Priority"},
+		{usched.Centralized, "Centralized"},
+		{usched.Policy(7), "Policy(7)"},
+		{usched.MetricCounter, "counter"},
+		{usched.MetricGauge, "gauge"},
+		{usched.MetricKind(0), "MetricKind(0)"},
+	} {
+		require.Equal(t, tc.want, tc.v.String())
+	}
 }
