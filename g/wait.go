@@ -53,19 +53,17 @@ func (m *Mutex) Lock(gp *G) {
 	if m.state.CompareAndSwap(0, 1) {
 		return
 	}
-	for {
-		m.mu.Lock()
-		// Mark contended under mu: Unlock then looks at the waiters.
-		if m.state.Swap(2) == 0 {
-			m.mu.Unlock()
-			return // it was released meanwhile: we hold it (state 2 is safe, only costs a look)
-		}
-		m.waiters = append(m.waiters, gp)
+	m.mu.Lock()
+	// Mark contended under mu: Unlock then looks at the waiters.
+	if m.state.Swap(2) == 0 {
 		m.mu.Unlock()
-		gp.th.Sched.Park(gp)
-		// Handed over: Unlock passed ownership to us directly.
-		return
+		return // it was released meanwhile: we hold it (state 2 is safe, only costs a look)
 	}
+	m.waiters = append(m.waiters, gp)
+	m.mu.Unlock()
+	gp.th.Sched.Park(gp)
+	// Handed over: Unlock passed ownership to us directly, so there is
+	// nothing to retry (no barging: a waiter never has to compete again).
 }
 
 // TryLock locks m if it is free and reports whether it did.

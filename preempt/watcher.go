@@ -7,8 +7,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-
-	"github.com/usched/usched/internal/feature"
 )
 
 // Mode is a preemption watcher choice. The values match usched.PreemptMode.
@@ -310,6 +308,3 @@ func (w *Watcher) handle() {
 		w.escalate(i, sg)
 	}
 }
-
-// errNotLinux is returned where a watcher needs Linux.
-var errNotLinux = fmt.Errorf("needs Linux: %w", feature.ErrNotSupported)
