@@ -3,7 +3,8 @@
 // small tasks and want control that goroutines do not give: pinned
 // threads, a scheduler whose every decision is counted (steal rates, queue
 // lengths, scheduling latency), preemption quanta down to tens of
-// microseconds, and, in later versions, priorities and policies.
+// microseconds, and a choice of scheduling policy (work stealing,
+// priority classes, or a Shinjuku-style centralized queue; see Policy).
 //
 //   - A G is a task: a func(*G). An unstarted G is a 48-byte descriptor
 //     with no stack; it runs inline on a scheduler stack unless it
@@ -120,4 +121,12 @@
 // Nothing is lost: every G submitted with Go or spawned with G.Go or
 // Group.Go either runs exactly once or is reported as not run (a
 // *NotRunError, after Close).
+//
+// # Platforms
+//
+// usched runs on Linux; amd64 and arm64 have assembly fast paths, other
+// architectures portable code. On other Unix systems the packages build,
+// for development only and untested there: Ms cannot be pinned (New
+// refuses the default PinCPU; use PinNone) and preemption uses the
+// pure-Go watcher. Windows is not supported.
 package usched
