@@ -1,6 +1,7 @@
 // Command usched drives the usched runtime from the command line: stress
-// tests with invariant checks now, and later benchmarks, steal-rate
-// profiles and traces.
+// scenarios with invariant checks (stress), a live steal-rate profile of
+// any of its workloads with an HTML report and a trace (profile), and the
+// bench module's experiments (bench).
 //
 // Usage:
 //
