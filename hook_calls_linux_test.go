@@ -11,7 +11,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/usched/usched"
-	"github.com/usched/usched/internal/testutil"
 )
 
 // The hooked calls other than Read, each in a setting where the call can
@@ -81,12 +80,7 @@ func TestPrivilegedHookedAcceptConnectEBPF(t *testing.T) {
 // preempts it anyway, the call finds the channel closed and does not
 // block, and only the hand-off check is skipped.
 func checkSyscall(t *testing.T, mode usched.PreemptMode) {
-	rt, err := usched.New(usched.Config{Procs: 1, Quantum: 10 * time.Millisecond, Preempt: mode})
-	if mode == usched.PreemptEBPF {
-		testutil.SkipIfNotSupported(t, err)
-	}
-	require.NoError(t, err)
-	defer rt.Close()
+	rt := newPreemptingQuantum(t, mode, 10*time.Millisecond)
 	errSentinel := errors.New("the call's own error")
 	done := make(chan error, 1)
 	var childFirst bool
@@ -103,7 +97,7 @@ func checkSyscall(t *testing.T, mode usched.PreemptMode) {
 			return errSentinel
 		})
 	})
-	err = <-done // hangs (test timeout) if the blocked call stalls its P
+	err := <-done // hangs (test timeout) if the blocked call stalls its P
 	require.NoError(t, rt.Wait())
 	require.ErrorIs(t, err, errSentinel, "Syscall returns fn's error")
 	tot := rt.Stats().Total()

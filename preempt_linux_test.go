@@ -24,7 +24,13 @@ import (
 // for and cannot load.
 func newPreempting(t *testing.T, mode usched.PreemptMode) *usched.Runtime {
 	t.Helper()
-	rt, err := usched.New(usched.Config{Procs: 1, Quantum: 200 * time.Microsecond, Preempt: mode})
+	return newPreemptingQuantum(t, mode, 200*time.Microsecond)
+}
+
+// newPreemptingQuantum is newPreempting with quantum q.
+func newPreemptingQuantum(t *testing.T, mode usched.PreemptMode, q time.Duration) *usched.Runtime {
+	t.Helper()
+	rt, err := usched.New(usched.Config{Procs: 1, Quantum: q, Preempt: mode})
 	if mode == usched.PreemptEBPF {
 		testutil.SkipIfNotSupported(t, err)
 	}

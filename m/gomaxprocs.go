@@ -13,8 +13,8 @@ import (
 // they serve (spareprocs.go); GOMAXPROCS is raised when the sum needs it,
 // lowered when a share is taken out (never below the value found before
 // the first New, and only if it is still the value usched set: a value the
-// program set meanwhile is left alone), and the last Close restores the
-// value found under the same condition.
+// program set meanwhile is left alone). The last Close is no special
+// case: with no Ps in the sum, lowering goes back to the value found.
 var gomaxprocs struct {
 	sync.Mutex
 	open  int // runtimes open
@@ -62,21 +62,13 @@ func addProcsLocked(n int) {
 }
 
 // releaseGOMAXPROCS closes a runtime holding procs Ps: its share comes out
-// of the sum as a spare share does, and the last Close restores the value
-// found if GOMAXPROCS is still the value usched set last. A value the
-// program set while runtimes were open is its choice and stays, as
-// addProcsLocked leaves it: restoring the old value over it would undo a
-// setting the program made after ours.
+// of the sum as a spare share does. For the last Close that is the same
+// rule: with no Ps left the sum asks for 1, so GOMAXPROCS goes back to the
+// value found, and only if it is still the value usched set last (a value
+// the program set while runtimes were open is its choice and stays).
 func releaseGOMAXPROCS(procs int) {
 	gomaxprocs.Lock()
 	defer gomaxprocs.Unlock()
 	gomaxprocs.open--
-	if gomaxprocs.open > 0 {
-		addProcsLocked(-procs)
-		return
-	}
-	gomaxprocs.procs -= procs
-	if cur := runtime.GOMAXPROCS(0); gomaxprocs.set != 0 && cur == gomaxprocs.set && cur != gomaxprocs.saved {
-		runtime.GOMAXPROCS(gomaxprocs.saved)
-	}
+	addProcsLocked(-procs)
 }

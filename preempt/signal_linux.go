@@ -17,11 +17,20 @@ type kernelSigaction struct {
 	rest    [3]uintptr
 }
 
+// sigaction is rt_sigaction(2): it installs act for sig unless act is
+// nil, and stores the action it found in old unless old is nil.
+func sigaction(sig syscall.Signal, act, old *kernelSigaction) error {
+	_, _, errno := unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig), uintptr(unsafe.Pointer(act)), uintptr(unsafe.Pointer(old)), 8, 0, 0)
+	if errno != 0 {
+		return errno
+	}
+	return nil
+}
+
 func handlerOf(sig syscall.Signal) (uintptr, error) {
 	var act kernelSigaction
-	_, _, errno := unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig), 0, uintptr(unsafe.Pointer(&act)), 8, 0, 0)
-	if errno != 0 {
-		return 0, errno
+	if err := sigaction(sig, nil, &act); err != nil {
+		return 0, err
 	}
 	return act.handler, nil
 }

@@ -3,19 +3,16 @@ package preempt
 import (
 	"syscall"
 	"testing"
-	"unsafe"
 
 	"github.com/stretchr/testify/require"
-	"golang.org/x/sys/unix"
 )
 
-// setAction installs act for sig with rt_sigaction(2) and returns the
-// action it replaced, as C code in the process would.
+// setAction installs act for sig, as C code in the process would, and
+// returns the action it replaced.
 func setAction(t *testing.T, sig syscall.Signal, act *kernelSigaction) kernelSigaction {
 	t.Helper()
 	var old kernelSigaction
-	_, _, errno := unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig), uintptr(unsafe.Pointer(act)), uintptr(unsafe.Pointer(&old)), 8, 0, 0)
-	require.Zero(t, errno, "rt_sigaction(%d)", int(sig))
+	require.NoError(t, sigaction(sig, act, &old), "rt_sigaction(%d)", int(sig))
 	return old
 }
 
