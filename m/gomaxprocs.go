@@ -17,8 +17,7 @@ import (
 // case: with no Ps in the sum, lowering goes back to the value found.
 var gomaxprocs struct {
 	sync.Mutex
-	open  int // runtimes open
-	procs int // the Ps they hold, summed
+	procs int // the Ps open runtimes hold, summed: 0 when none is open (each holds at least one)
 	saved int // GOMAXPROCS before the first open runtime raised it
 	set   int // the value usched set last; 0: none since the first New
 }
@@ -27,11 +26,10 @@ var gomaxprocs struct {
 func raiseGOMAXPROCS(procs int) {
 	gomaxprocs.Lock()
 	defer gomaxprocs.Unlock()
-	if gomaxprocs.open == 0 {
+	if gomaxprocs.procs == 0 { // the first open runtime
 		gomaxprocs.saved = runtime.GOMAXPROCS(0)
 		gomaxprocs.set = 0
 	}
-	gomaxprocs.open++
 	addProcsLocked(procs)
 }
 
@@ -69,6 +67,5 @@ func addProcsLocked(n int) {
 func releaseGOMAXPROCS(procs int) {
 	gomaxprocs.Lock()
 	defer gomaxprocs.Unlock()
-	gomaxprocs.open--
 	addProcsLocked(-procs)
 }
